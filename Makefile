@@ -1,0 +1,41 @@
+# dedup: find and consolidate duplicate tables inside PostgreSQL (PGXS build)
+#
+#   make && make install          build and install into the server found by pg_config
+#   make installcheck             regression + isolation tests against a running server
+#   test/harness.sh demo|check    the README's two commands (throwaway cluster, demo, all tests)
+
+MODULE_big = dedup
+OBJS = \
+	src/dedup.o \
+	src/catalog.o \
+	src/naming.o \
+	src/grouping.o \
+	src/emptiness.o \
+	src/inventory.o \
+	src/discovery.o
+
+EXTENSION = dedup
+DATA = dedup--1.0.sql
+PGFILEDESC = "dedup - find and consolidate duplicate tables"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+
+# Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila
+REGRESS_OPTS = --inputdir=. --load-extension=dedup
+
+# Isolation specs live in test/specs with their expected output in test/expected.
+ISOLATION = discovery_locks
+ISOLATION_OPTS = --inputdir=test --load-extension=dedup
+
+# The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).
+PAGILA_DIR ?= $(abspath $(srcdir)/../shared/realworld/pagila)
+export PAGILA_DIR
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# make print-REGRESS: used by test/harness.sh
+print-%:
+	@echo '$($*)'

@@ -1,0 +1,468 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  Load the catalog model: tables, columns, keys, foreign keys, views,
+ *	  rules, policies, triggers, children and publications.
+ *
+ * Everything is read through SPI with a handful of set-oriented queries
+ * (one per kind of fact, joined to the table set by hash), so a database
+ * with 10,000 tables costs a few catalog scans rather than 10,000 of them.
+ * No user table is locked here: only catalogs are read.  Every catalog
+ * reference is schema-qualified and every value is a $n parameter.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "dedup.h"
+
+/*
+ * Schemas left out when the caller names none: the ones Supabase manages.
+ * pg_catalog, pg_toast, temp schemas (all "pg_*"), information_schema,
+ * dedup's own schema and extension-owned tables are left out as well.
+ */
+#define DEDUP_MANAGED_SCHEMAS \
+	"'auth','storage','realtime','_realtime','vault','graphql'," \
+	"'graphql_public','extensions','pgsodium','pgsodium_masks'," \
+	"'supabase_functions','supabase_migrations','net','cron'," \
+	"'pgbouncer','_analytics'"
+
+static const char *tables_sql =
+"SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition,"
+"       COALESCE(i.inhparent, 0::pg_catalog.oid),"
+"       c.relpersistence OPERATOR(pg_catalog.=) 't'"
+"         AND n.oid OPERATOR(pg_catalog.<>) pg_catalog.pg_my_temp_schema(),"
+"       c.relrowsecurity, c.reltuples::pg_catalog.float8"
+"  FROM pg_catalog.pg_class c"
+"  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+"  LEFT JOIN pg_catalog.pg_inherits i"
+"         ON i.inhrelid OPERATOR(pg_catalog.=) c.oid"
+"        AND i.inhseqno OPERATOR(pg_catalog.=) 1"
+" WHERE c.relkind IN ('r', 'p')"
+"   AND CASE WHEN $1 IS NULL THEN"
+"         n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY[" DEDUP_MANAGED_SCHEMAS "]::pg_catalog.name[])"
+"         AND n.nspname::pg_catalog.text NOT LIKE 'pg\\_%'"
+"         AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'"
+"         AND n.oid NOT IN (SELECT e.extnamespace FROM pg_catalog.pg_extension e"
+"                            WHERE e.extname OPERATOR(pg_catalog.=) 'dedup')"
+"         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+"                          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+"                            AND d.objid OPERATOR(pg_catalog.=) c.oid"
+"                            AND d.deptype OPERATOR(pg_catalog.=) 'e')"
+"       ELSE n.nspname OPERATOR(pg_catalog.=) ANY ($1) END"
+" ORDER BY c.oid";
+
+/* $1 is always the oid[] of the tables loaded by tables_sql. */
+#define IN_SET(col) col " IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))"
+
+static const char *columns_sql =
+"SELECT a.attrelid, a.attname, a.atttypid"
+"  FROM pg_catalog.pg_attribute a"
+" WHERE " IN_SET("a.attrelid")
+"   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+" ORDER BY a.attrelid, a.attnum";
+
+static const char *pk_sql =
+"SELECT k.conrelid, a.attname"
+"  FROM pg_catalog.pg_constraint k"
+" CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)"
+"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid"
+"                               AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+" WHERE k.contype OPERATOR(pg_catalog.=) 'p' AND " IN_SET("k.conrelid")
+" ORDER BY k.conrelid, u.ord";
+
+/*
+ * Top-level foreign keys touching the set (partition clones have a
+ * conparentid).  pk_to_pk: the referencing side is exactly the referencing
+ * table's primary key and the referenced side the referenced table's.
+ */
+static const char *fk_sql =
+"WITH pk AS ("
+"  SELECT p.conrelid, (SELECT pg_catalog.array_agg(x ORDER BY x)"
+"                        FROM pg_catalog.unnest(p.conkey) x) AS cols"
+"    FROM pg_catalog.pg_constraint p WHERE p.contype OPERATOR(pg_catalog.=) 'p')"
+"SELECT k.oid, k.conname, k.conrelid, k.confrelid,"
+"       COALESCE((SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(k.conkey) x)"
+"                  OPERATOR(pg_catalog.=) fpk.cols"
+"            AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(k.confkey) x)"
+"                  OPERATOR(pg_catalog.=) tpk.cols, false)"
+"  FROM pg_catalog.pg_constraint k"
+"  LEFT JOIN pk fpk ON fpk.conrelid OPERATOR(pg_catalog.=) k.conrelid"
+"  LEFT JOIN pk tpk ON tpk.conrelid OPERATOR(pg_catalog.=) k.confrelid"
+" WHERE k.contype OPERATOR(pg_catalog.=) 'f'"
+"   AND k.conparentid OPERATOR(pg_catalog.=) 0"
+"   AND (" IN_SET("k.conrelid") " OR " IN_SET("k.confrelid") ")"
+" ORDER BY k.conrelid, k.conname";
+
+/* Views and rules of other relations that depend on a table of the set. */
+static const char *dependents_sql =
+"SELECT DISTINCT d.refobjid, r.ev_class, c.relkind, r.rulename"
+"  FROM pg_catalog.pg_depend d"
+"  JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid"
+"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class"
+" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+"   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+"   AND " IN_SET("d.refobjid")
+"   AND r.ev_class OPERATOR(pg_catalog.<>) d.refobjid"
+" ORDER BY 1, 2, 4";
+
+static const char *counts_sql =
+"SELECT 'p'::pg_catalog.\"char\", p.polrelid, pg_catalog.count(*)::pg_catalog.int4"
+"  FROM pg_catalog.pg_policy p WHERE " IN_SET("p.polrelid") " GROUP BY 2"
+" UNION ALL "
+"SELECT 't', g.tgrelid, pg_catalog.count(*)::pg_catalog.int4"
+"  FROM pg_catalog.pg_trigger g WHERE NOT g.tgisinternal AND " IN_SET("g.tgrelid")
+" GROUP BY 2";
+
+static const char *children_sql =
+"SELECT i.inhparent, i.inhrelid FROM pg_catalog.pg_inherits i"
+" WHERE " IN_SET("i.inhparent") " ORDER BY 1, 2";
+
+static const char *publications_sql =
+"SELECT r.prrelid, p.pubname FROM pg_catalog.pg_publication_rel r"
+"  JOIN pg_catalog.pg_publication p ON p.oid OPERATOR(pg_catalog.=) r.prpubid"
+" WHERE " IN_SET("r.prrelid") " ORDER BY 1, 2";
+
+/*
+ * Sizes: a partitioned table's size is the sum over its partition tree.
+ * pg_total_relation_size() releases its lock at once.
+ */
+static const char *sizes_sql =
+"SELECT c.oid,"
+"       CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'p' THEN"
+"         (SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(t.relid)), 0)::pg_catalog.int8"
+"            FROM pg_catalog.pg_partition_tree(c.oid) t)"
+"       ELSE pg_catalog.pg_total_relation_size(c.oid) END"
+"  FROM pg_catalog.pg_class c WHERE " IN_SET("c.oid");
+
+/* Run a read-only catalog query; errors if it does not return rows. */
+static SPITupleTable *
+run_catalog_query(const char *sql, int nargs, Oid *argtypes, Datum *values,
+				  const char *nulls)
+{
+	int			rc;
+
+	rc = SPI_execute_with_args(sql, nargs, argtypes, values, nulls, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "dedup: catalog query failed: %s", SPI_result_code_string(rc));
+	return SPI_tuptable;
+}
+
+static Oid
+get_oid(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+static char *
+get_name(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : pstrdup(NameStr(*DatumGetName(d)));
+}
+
+static int
+cmp_table_oid(const void *a, const void *b)
+{
+	Oid			x = ((const DedupTable *) a)->relid;
+	Oid			y = ((const DedupTable *) b)->relid;
+
+	return (x > y) - (x < y);
+}
+
+int
+dedup_table_index(DedupCatalog *cat, Oid relid)
+{
+	int			lo = 0,
+				hi = cat->ntables - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		Oid			m = cat->tables[mid].relid;
+
+		if (m == relid)
+			return mid;
+		if (m < relid)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+DedupTable *
+dedup_find_table(DedupCatalog *cat, Oid relid)
+{
+	int			i = dedup_table_index(cat, relid);
+
+	return i < 0 ? NULL : &cat->tables[i];
+}
+
+/*
+ * "schema.name" of any relation, quoted as needed, for messages and
+ * evidence phrases (independent of the caller's search_path).
+ */
+char *
+dedup_relation_phrase(Oid relid)
+{
+	char	   *rel = get_rel_name(relid);
+	Oid			nsp = get_rel_namespace(relid);
+
+	if (rel == NULL)
+		return psprintf("relation %u", relid);
+	return quote_qualified_identifier(get_namespace_name(nsp), rel);
+}
+
+/*
+ * Load every table of the chosen schemas (NULL: every user schema) with the
+ * facts grouping and the reports need.  The model is allocated in the
+ * caller's memory context.
+ */
+DedupCatalog *
+dedup_load_catalog(ArrayType *schemas, bool with_sizes)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	MemoryContext oldcxt;
+	DedupCatalog *cat = palloc0(sizeof(DedupCatalog));
+	SPITupleTable *tt;
+	Oid			argtypes[1];
+	Datum		args[1];
+	char		nulls[1];
+	Datum	   *oids;
+	ArrayType  *oidarr;
+	uint64		i;
+	int			t;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "dedup: SPI_connect failed");
+
+	/* tables */
+	argtypes[0] = NAMEARRAYOID;
+	args[0] = PointerGetDatum(schemas);
+	nulls[0] = schemas ? ' ' : 'n';
+	tt = run_catalog_query(tables_sql, 1, argtypes, args, nulls);
+
+	oldcxt = MemoryContextSwitchTo(cxt);
+	cat->ntables = (int) tt->numvals;
+	cat->tables = palloc0(sizeof(DedupTable) * Max(cat->ntables, 1));
+	oids = palloc(sizeof(Datum) * Max(cat->ntables, 1));
+	for (i = 0; i < tt->numvals; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		TupleDesc	desc = tt->tupdesc;
+		DedupTable *tbl = &cat->tables[i];
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		tbl->relid = get_oid(tup, desc, 1);
+		tbl->nspname = get_name(tup, desc, 2);
+		tbl->relname = get_name(tup, desc, 3);
+		tbl->qualname = quote_qualified_identifier(tbl->nspname, tbl->relname);
+		tbl->relkind = DatumGetChar(SPI_getbinval(tup, desc, 4, &isnull));
+		tbl->ispartition = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+		tbl->parent = get_oid(tup, desc, 6);
+		tbl->other_temp = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		tbl->rls_enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
+		tbl->reltuples = DatumGetFloat8(SPI_getbinval(tup, desc, 9, &isnull));
+		tbl->extends = -1;
+		tbl->uf = (int) i;
+		tbl->nrows = DEDUP_ROWS_UNKNOWN;
+		tbl->total_bytes = -1;
+		oids[i] = ObjectIdGetDatum(tbl->relid);
+	}
+	/* tables_sql orders by oid already; keep the invariant explicit */
+	qsort(cat->tables, cat->ntables, sizeof(DedupTable), cmp_table_oid);
+	for (t = 0; t < cat->ntables; t++)
+		cat->tables[t].uf = t;
+	oidarr = construct_array(oids, cat->ntables, OIDOID, sizeof(Oid), true,
+							 TYPALIGN_INT);
+	MemoryContextSwitchTo(oldcxt);
+
+	argtypes[0] = OIDARRAYOID;
+	args[0] = PointerGetDatum(oidarr);
+	nulls[0] = ' ';
+
+	/* columns: two passes over the ordered result, count then fill */
+	tt = run_catalog_query(columns_sql, 1, argtypes, args, nulls);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
+
+		if (tbl)
+			tbl->ncols++;
+	}
+	for (t = 0; t < cat->ntables; t++)
+	{
+		DedupTable *tbl = &cat->tables[t];
+
+		tbl->cols = palloc(sizeof(char *) * Max(tbl->ncols, 1));
+		tbl->coltypes = palloc(sizeof(Oid) * Max(tbl->ncols, 1));
+		tbl->ncols = 0;
+	}
+	for (i = 0; i < tt->numvals; i++)
+	{
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
+
+		CHECK_FOR_INTERRUPTS();
+		if (tbl == NULL)
+			continue;
+		tbl->cols[tbl->ncols] = get_name(tt->vals[i], tt->tupdesc, 2);
+		tbl->coltypes[tbl->ncols] = get_oid(tt->vals[i], tt->tupdesc, 3);
+		tbl->ncols++;
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	/* primary keys (at most INDEX_MAX_KEYS columns) */
+	tt = run_catalog_query(pk_sql, 1, argtypes, args, nulls);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
+
+		if (tbl == NULL)
+			continue;
+		if (tbl->pk == NULL)
+			tbl->pk = palloc(sizeof(char *) * INDEX_MAX_KEYS);
+		if (tbl->npk < INDEX_MAX_KEYS)
+			tbl->pk[tbl->npk++] = get_name(tt->vals[i], tt->tupdesc, 2);
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	/* foreign keys */
+	tt = run_catalog_query(fk_sql, 1, argtypes, args, nulls);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		DedupFk    *fk = palloc0(sizeof(DedupFk));
+		DedupTable *from,
+				   *to;
+		bool		isnull;
+
+		CHECK_FOR_INTERRUPTS();
+		fk->conoid = get_oid(tup, tt->tupdesc, 1);
+		fk->conname = get_name(tup, tt->tupdesc, 2);
+		fk->from = get_oid(tup, tt->tupdesc, 3);
+		fk->to = get_oid(tup, tt->tupdesc, 4);
+		fk->pk_to_pk = DatumGetBool(SPI_getbinval(tup, tt->tupdesc, 5, &isnull));
+		from = dedup_find_table(cat, fk->from);
+		to = dedup_find_table(cat, fk->to);
+		if (from && fk->from != fk->to)
+			from->references = lappend(from->references, fk);
+		if (to && fk->from != fk->to)
+			to->referenced_by = lappend(to->referenced_by, fk);
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	/* views and rules that depend on a table */
+	tt = run_catalog_query(dependents_sql, 1, argtypes, args, nulls);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tup, tt->tupdesc, 1));
+		DedupDependent *dep;
+		bool		isnull;
+		char	   *rulename;
+
+		if (tbl == NULL)
+			continue;
+		dep = palloc0(sizeof(DedupDependent));
+		dep->relid = get_oid(tup, tt->tupdesc, 2);
+		dep->relkind = DatumGetChar(SPI_getbinval(tup, tt->tupdesc, 3, &isnull));
+		rulename = get_name(tup, tt->tupdesc, 4);
+		if (dep->relkind == RELKIND_VIEW)
+			dep->phrase = psprintf("view %s", dedup_relation_phrase(dep->relid));
+		else if (dep->relkind == RELKIND_MATVIEW)
+			dep->phrase = psprintf("materialized view %s",
+								   dedup_relation_phrase(dep->relid));
+		else
+			dep->phrase = psprintf("rule %s on %s", quote_identifier(rulename),
+								   dedup_relation_phrase(dep->relid));
+		tbl->dependents = lappend(tbl->dependents, dep);
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	/* policy and trigger counts */
+	tt = run_catalog_query(counts_sql, 1, argtypes, args, nulls);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		bool		isnull;
+		char		what = DatumGetChar(SPI_getbinval(tup, tt->tupdesc, 1, &isnull));
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tup, tt->tupdesc, 2));
+		int32		n = DatumGetInt32(SPI_getbinval(tup, tt->tupdesc, 3, &isnull));
+
+		if (tbl == NULL)
+			continue;
+		if (what == 'p')
+			tbl->npolicies = n;
+		else
+			tbl->ntriggers = n;
+	}
+
+	/* partitions and inheritance children */
+	tt = run_catalog_query(children_sql, 1, argtypes, args, nulls);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
+
+		if (tbl)
+			tbl->children = lappend_oid(tbl->children,
+										get_oid(tt->vals[i], tt->tupdesc, 2));
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	/* publications that name a table explicitly */
+	tt = run_catalog_query(publications_sql, 1, argtypes, args, nulls);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
+
+		if (tbl)
+			tbl->publications = lappend(tbl->publications,
+										get_name(tt->vals[i], tt->tupdesc, 2));
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	if (with_sizes)
+	{
+		tt = run_catalog_query(sizes_sql, 1, argtypes, args, nulls);
+		for (i = 0; i < tt->numvals; i++)
+		{
+			bool		isnull;
+			DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
+			Datum		d = SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull);
+
+			if (tbl && !isnull)
+				tbl->total_bytes = DatumGetInt64(d);
+		}
+	}
+
+	SPI_finish();
+
+	/* names are parsed once, for every table */
+	for (t = 0; t < cat->ntables; t++)
+		dedup_parse_name(&cat->tables[t]);
+
+	return cat;
+}

@@ -1,0 +1,155 @@
+/*-------------------------------------------------------------------------
+ *
+ * dedup.h
+ *	  The catalog model shared by every capability of dedup.
+ *
+ * catalog.c loads a DedupCatalog (tables, columns, keys, foreign keys,
+ * dependents) through SPI in a few set-oriented queries; naming.c parses
+ * table names into a stem plus affixes; grouping.c forms the duplicate
+ * groups, picks keepers and plans drops; emptiness.c decides, by reading
+ * the table under a lock, whether rows exist.  The SQL-callable functions
+ * (inventory.c, discovery.c) only format what the model holds.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DEDUP_H
+#define DEDUP_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "storage/lockdefs.h"
+#include "utils/array.h"
+
+/* Result of reading a table: rows present, absent, or not knowable by us. */
+#define DEDUP_ROWS_UNKNOWN	(-1)
+
+/* Why a row count could not be taken (DedupTable.unknown_reason). */
+typedef enum DedupUnknown
+{
+	DEDUP_KNOWN = 0,
+	DEDUP_NO_PRIVILEGE,			/* caller lacks SELECT */
+	DEDUP_RLS,					/* row level security filters the caller */
+	DEDUP_OTHER_TEMP,			/* temporary table of another session */
+	DEDUP_GONE					/* dropped while we looked */
+} DedupUnknown;
+
+typedef enum DedupRole
+{
+	DEDUP_ROLE_NONE = 0,
+	DEDUP_ROLE_KEEPER,
+	DEDUP_ROLE_DUPLICATE,
+	DEDUP_ROLE_EXTENSION
+} DedupRole;
+
+/* One foreign key (top-level constraint only; partition clones are skipped). */
+typedef struct DedupFk
+{
+	Oid			conoid;
+	char	   *conname;
+	Oid			from;			/* referencing table */
+	Oid			to;				/* referenced table */
+	bool		pk_to_pk;		/* from's primary key references to's primary key */
+} DedupFk;
+
+/* Something other than a foreign key that depends on a table. */
+typedef struct DedupDependent
+{
+	Oid			relid;			/* the view, or the table carrying the rule */
+	char		relkind;
+	char	   *phrase;			/* e.g. view public.member_names */
+} DedupDependent;
+
+typedef struct DedupTable
+{
+	/* from the catalog */
+	Oid			relid;
+	char	   *nspname;
+	char	   *relname;
+	char	   *qualname;		/* quoted, schema-qualified */
+	char		relkind;		/* RELKIND_RELATION or RELKIND_PARTITIONED_TABLE */
+	bool		ispartition;
+	Oid			parent;			/* pg_inherits parent, or InvalidOid */
+	bool		other_temp;		/* another session's temporary table */
+	bool		rls_enabled;
+	double		reltuples;		/* a hint only; -1 when never analyzed */
+	int			ncols;
+	char	  **cols;			/* column names in attnum order */
+	Oid		   *coltypes;
+	int			npk;
+	char	  **pk;				/* primary key columns in key order */
+	int			npolicies;
+	int			ntriggers;
+	int64		total_bytes;	/* only when loaded with sizes */
+	List	   *referenced_by;	/* DedupFk *, from other tables */
+	List	   *references;		/* DedupFk *, to other tables */
+	List	   *dependents;		/* DedupDependent *: views and rules */
+	List	   *children;		/* Oid: partitions and inheritance children */
+	List	   *publications;	/* char *: publications naming the table */
+
+	/* from the name (naming.c) */
+	bool		eligible;		/* may join a duplicate group */
+	char	   *lowername;
+	char	   *stem;			/* name less date/leftover/version affixes */
+	List	   *name_evidence;	/* char *: one phrase per affix */
+	char	   *ormkey;			/* stem without underscores and plural ending */
+
+	/* from grouping (grouping.c) */
+	int			uf;				/* union-find parent (index) */
+	int			group_id;		/* 0 when in no group */
+	DedupRole	role;
+	int			extends;		/* index of the table whose PK our PK references, or -1 */
+	float4		similarity;		/* column-name similarity to the keeper */
+	List	   *evidence;		/* char *: why this table is in its group */
+	char	   *verdict;
+
+	/* from reading the table (emptiness.c), filled on demand */
+	bool		probed;
+	bool		counted;
+	DedupUnknown unknown_reason;
+	int64		nrows;			/* exact when counted, else 0 or 1 (has rows) */
+
+	/* drop plan (grouping.c) */
+	bool		safe_to_drop;
+	int			drop_order;		/* 1..n among safe drops, 0 when not safe */
+	List	   *blockers;		/* char * */
+} DedupTable;
+
+typedef struct DedupCatalog
+{
+	int			ntables;
+	DedupTable *tables;			/* sorted by relid */
+	int			ngroups;
+	int		   *group_keeper;	/* [1..ngroups]: index of each group's keeper */
+} DedupCatalog;
+
+/* catalog.c */
+extern DedupCatalog *dedup_load_catalog(ArrayType *schemas, bool with_sizes);
+extern DedupTable *dedup_find_table(DedupCatalog *cat, Oid relid);
+extern int	dedup_table_index(DedupCatalog *cat, Oid relid);
+extern char *dedup_relation_phrase(Oid relid);
+
+/* naming.c */
+extern void dedup_parse_name(DedupTable *t);
+extern char *dedup_orm_key(const char *name, int len);
+
+/* grouping.c */
+extern void dedup_build_groups(DedupCatalog *cat, bool exact_counts);
+extern void dedup_plan_drops(DedupCatalog *cat);
+extern float4 dedup_column_similarity(DedupTable *a, DedupTable *b);
+extern const char *dedup_role_name(DedupRole role);
+extern void dedup_sort_by_name(DedupCatalog *cat, int *idx, int n);
+
+/* emptiness.c */
+extern int64 dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release,
+							  int64 limit, bool check_access,
+							  DedupUnknown *why);
+extern void dedup_probe_table(DedupTable *t, bool exact);
+extern const char *dedup_unknown_phrase(DedupUnknown why);
+
+/* dedup.c */
+extern Datum dedup_oid_array(List *oids);
+extern Datum dedup_text_array(List *strings);
+extern Datum dedup_name_array(char **names, int n);
+
+#endif							/* DEDUP_H */

@@ -1,0 +1,176 @@
+/*-------------------------------------------------------------------------
+ *
+ * discovery.c
+ *	  dedup.duplicate_groups() and dedup.find_empty_duplicates(): the
+ *	  duplicate groups of the catalog model, as reports.
+ *
+ * Both are read-only.  Every group member is read under AccessShareLock,
+ * released as soon as it is read, with a snapshot taken after the lock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/tuplestore.h"
+
+#include "compat.h"
+#include "dedup.h"
+
+PG_FUNCTION_INFO_V1(dedup_duplicate_groups);
+PG_FUNCTION_INFO_V1(dedup_find_empty_duplicates);
+
+static int	role_rank(DedupRole role);
+static int	member_cmp(const void *a, const void *b);
+
+static DedupCatalog *member_cat;
+
+static int
+role_rank(DedupRole role)
+{
+	return role == DEDUP_ROLE_KEEPER ? 0 : role == DEDUP_ROLE_EXTENSION ? 1 : 2;
+}
+
+/* group, then keeper / extensions / duplicates, then schema and name */
+static int
+member_cmp(const void *a, const void *b)
+{
+	DedupTable *x = &member_cat->tables[*(const int *) a];
+	DedupTable *y = &member_cat->tables[*(const int *) b];
+	int			c;
+
+	if (x->group_id != y->group_id)
+		return x->group_id - y->group_id;
+	c = role_rank(x->role) - role_rank(y->role);
+	if (c != 0)
+		return c;
+	c = strcmp(x->nspname, y->nspname);
+	return c != 0 ? c : strcmp(x->relname, y->relname);
+}
+
+/* Indexes of every group member, in report order; *n receives the count. */
+static int *
+group_members(DedupCatalog *cat, int *n)
+{
+	int		   *idx = palloc(sizeof(int) * Max(cat->ntables, 1));
+	int			i;
+
+	*n = 0;
+	for (i = 0; i < cat->ntables; i++)
+		if (cat->tables[i].group_id > 0)
+			idx[(*n)++] = i;
+	member_cat = cat;
+	qsort(idx, *n, sizeof(int), member_cmp);
+	return idx;
+}
+
+/*
+ * dedup.duplicate_groups(schemas name[] DEFAULT NULL) RETURNS TABLE (
+ *	 group_id int, keeper regclass, tbl regclass, role text,
+ *	 is_empty boolean, row_count bigint, similarity real,
+ *	 evidence text[], verdict text)
+ *
+ *	 SELECT group_id, tbl, role, row_count, verdict FROM dedup.duplicate_groups();
+ *
+ * row_count is exact (every member is read); verdicts compare members that
+ * hold rows with the keeper on its primary key.
+ */
+Datum
+dedup_duplicate_groups(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *schemas = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
+	DedupCatalog *cat;
+	int		   *idx;
+	int			n;
+	int			i;
+
+	dedup_init_srf(fcinfo);
+	cat = dedup_load_catalog(schemas, false);
+	dedup_build_groups(cat, true);
+	idx = group_members(cat, &n);
+
+	for (i = 0; i < n; i++)
+	{
+		DedupTable *t = &cat->tables[idx[i]];
+		Datum		values[9];
+		bool		nulls[9] = {0};
+
+		CHECK_FOR_INTERRUPTS();
+		values[0] = Int32GetDatum(t->group_id);
+		values[1] = ObjectIdGetDatum(cat->tables[cat->group_keeper[t->group_id]].relid);
+		values[2] = ObjectIdGetDatum(t->relid);
+		values[3] = CStringGetTextDatum(dedup_role_name(t->role));
+		if (t->unknown_reason != DEDUP_KNOWN)
+			nulls[4] = nulls[5] = true;
+		else
+		{
+			values[4] = BoolGetDatum(t->nrows == 0);
+			values[5] = Int64GetDatum(t->nrows);
+		}
+		values[6] = Float4GetDatum(t->similarity);
+		values[7] = dedup_text_array(t->evidence);
+		values[8] = CStringGetTextDatum(t->verdict);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * dedup.find_empty_duplicates(schemas name[] DEFAULT NULL) RETURNS TABLE (
+ *	 group_id int, keeper regclass, keeper_rows bigint, duplicate regclass,
+ *	 safe_to_drop boolean, blockers text[], drop_order int)
+ *
+ *	 SELECT duplicate, safe_to_drop, blockers, drop_order
+ *	   FROM dedup.find_empty_duplicates() ORDER BY drop_order;
+ *
+ * Lists every duplicate that is empty (never an extension, never a keeper).
+ * Only "empty or not" is read for members; the keeper is counted exactly.
+ */
+Datum
+dedup_find_empty_duplicates(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *schemas = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
+	DedupCatalog *cat;
+	int		   *idx;
+	int			n;
+	int			i;
+
+	dedup_init_srf(fcinfo);
+	cat = dedup_load_catalog(schemas, false);
+	dedup_build_groups(cat, false);
+	idx = group_members(cat, &n);
+
+	for (i = 0; i < n; i++)
+	{
+		DedupTable *t = &cat->tables[idx[i]];
+		DedupTable *k = &cat->tables[cat->group_keeper[t->group_id]];
+		Datum		values[7];
+		bool		nulls[7] = {0};
+
+		CHECK_FOR_INTERRUPTS();
+		if (t->role != DEDUP_ROLE_DUPLICATE || t->unknown_reason != DEDUP_KNOWN ||
+			t->nrows != 0)
+			continue;
+		dedup_probe_table(k, true);
+		values[0] = Int32GetDatum(t->group_id);
+		values[1] = ObjectIdGetDatum(k->relid);
+		if (k->unknown_reason != DEDUP_KNOWN)
+			nulls[2] = true;
+		else
+			values[2] = Int64GetDatum(k->nrows);
+		values[3] = ObjectIdGetDatum(t->relid);
+		values[4] = BoolGetDatum(t->safe_to_drop);
+		values[5] = dedup_text_array(t->blockers);
+		if (t->drop_order > 0)
+			values[6] = Int32GetDatum(t->drop_order);
+		else
+			nulls[6] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

@@ -1,0 +1,176 @@
+/*-------------------------------------------------------------------------
+ *
+ * emptiness.c
+ *	  Decide whether a table holds rows by reading it.
+ *
+ * Statistics (reltuples, relpages) are never trusted: a never-analyzed
+ * table with rows has relpages = 0, and a table whose rows were all deleted
+ * still has pages.  We lock the table (and every partition or inheritance
+ * child), then take a snapshot *after* the locks were granted, then read.
+ * A caller's REPEATABLE READ or SERIALIZABLE snapshot may predate committed
+ * rows, so it is not used.
+ *
+ * Discovery locks with AccessShareLock and releases each lock as soon as the
+ * table is read, so walking 10,000 tables never exhausts the lock table.
+ * Destructive callers pass a stronger mode and keep the locks until commit.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_inherits.h"
+#include "executor/tuptable.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/acl.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
+
+#include "dedup.h"
+
+/* Count the visible rows of one opened relation, up to limit (0: all). */
+static int64
+count_visible(Relation rel, Snapshot snapshot, int64 limit)
+{
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	int64		n = 0;
+
+	if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		return 0;
+
+	/* a heap with no blocks has no rows, whatever any snapshot says */
+	if (rel->rd_rel->relam == HEAP_TABLE_AM_OID &&
+		RelationGetNumberOfBlocks(rel) == 0)
+		return 0;
+
+	scan = table_beginscan(rel, snapshot, 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		n++;
+		if (limit > 0 && n >= limit)
+			break;
+		if ((n & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	return n;
+}
+
+/*
+ * dedup_count_rows
+ *		Rows of relid and all its partitions / inheritance children visible
+ *		to a snapshot taken after every one of them is locked in lockmode.
+ *
+ * limit > 0 stops counting there (limit 1 answers "is it empty?").  With
+ * release, each lock is released once the relation is read (read-only
+ * walks); otherwise locks are kept until the transaction ends.  With
+ * check_access, a caller who could not read every row through SELECT
+ * (no privilege, or row level security applies) gets DEDUP_ROWS_UNKNOWN
+ * rather than a count it could not see for itself.
+ */
+int64
+dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release, int64 limit,
+				 bool check_access, DedupUnknown *why)
+{
+	Relation	rel;
+	List	   *members;
+	List	   *rels = NIL;
+	ListCell   *lc;
+	Snapshot	snapshot;
+	int64		total = 0;
+
+	*why = DEDUP_KNOWN;
+	rel = try_relation_open(relid, lockmode);
+	if (rel == NULL)
+	{
+		*why = DEDUP_GONE;
+		return DEDUP_ROWS_UNKNOWN;
+	}
+	if (RELATION_IS_OTHER_TEMP(rel))
+		*why = DEDUP_OTHER_TEMP;
+	else if (check_access &&
+			 pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		*why = DEDUP_NO_PRIVILEGE;
+	else if (check_access &&
+			 check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		*why = DEDUP_RLS;
+	if (*why != DEDUP_KNOWN)
+	{
+		relation_close(rel, release ? lockmode : NoLock);
+		return DEDUP_ROWS_UNKNOWN;
+	}
+
+	/* lock every descendant (parents first, as DROP and ATTACH do) */
+	rels = lappend(rels, rel);
+	members = rel->rd_rel->relhassubclass ?
+		find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	foreach(lc, members)
+	{
+		Oid			child = lfirst_oid(lc);
+		Relation	crel;
+
+		CHECK_FOR_INTERRUPTS();
+		if (child == relid)
+			continue;
+		crel = try_relation_open(child, lockmode);
+		if (crel != NULL)		/* NULL: dropped meanwhile, so no rows */
+			rels = lappend(rels, crel);
+	}
+
+	/* the snapshot is taken only now, after every lock was granted */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	foreach(lc, rels)
+	{
+		Relation	r = (Relation) lfirst(lc);
+
+		if (limit <= 0 || total < limit)
+			total += count_visible(r, snapshot, limit > 0 ? limit - total : 0);
+		relation_close(r, release ? lockmode : NoLock);
+	}
+	UnregisterSnapshot(snapshot);
+	list_free(rels);
+	list_free(members);
+	return total;
+}
+
+/*
+ * Probe a catalog table: exact count, or just empty / not empty.
+ * Read-only: AccessShareLock, released at once.
+ */
+void
+dedup_probe_table(DedupTable *t, bool exact)
+{
+	if (t->probed && (t->counted || !exact))
+		return;
+	t->nrows = dedup_count_rows(t->relid, AccessShareLock, true,
+								exact ? 0 : 1, true, &t->unknown_reason);
+	t->probed = true;
+	t->counted = exact && t->unknown_reason == DEDUP_KNOWN;
+}
+
+const char *
+dedup_unknown_phrase(DedupUnknown why)
+{
+	switch (why)
+	{
+		case DEDUP_NO_PRIVILEGE:
+			return "no SELECT privilege";
+		case DEDUP_RLS:
+			return "row level security hides rows from the caller";
+		case DEDUP_OTHER_TEMP:
+			return "temporary table of another session";
+		case DEDUP_GONE:
+			return "dropped while being read";
+		case DEDUP_KNOWN:
+			break;
+	}
+	return "known";
+}

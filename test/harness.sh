@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# test/harness.sh: the README's commands.
+#
+#   bash test/harness.sh demo     install what is missing, build, install, start a
+#                                 throwaway cluster, load the demo database, show
+#                                 the discovery report
+#   bash test/harness.sh check    the same, then every test suite (regression,
+#                                 isolation, TAP when present); last line
+#                                 "N passed, N failed"
+#   bash test/harness.sh bench NAME   run test/bench/NAME.sh against a throwaway
+#                                 cluster (never part of check)
+#
+# Run as root on a fresh Debian 12 (it installs postgresql-15 and
+# postgresql-server-dev-15 with apt) or as a user who can write PostgreSQL's
+# extension directories.  The cluster runs as the unprivileged "postgres"
+# user (initdb refuses root) in a temporary directory, on a free port, and
+# is stopped and removed on exit whatever happens (KEEP=1 keeps it).
+set -euo pipefail
+
+PGVER=${PGVER:-15}
+PGBIN=/usr/lib/postgresql/$PGVER/bin
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MODE=${1:-check}
+SHARED=${SHARED:-$(cd "$ROOT/.." && pwd)/shared}
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+install_missing() {
+	local need=()
+	[ -x "$PGBIN/initdb" ] || need+=("postgresql-$PGVER")
+	[ -f "/usr/lib/postgresql/$PGVER/lib/pgxs/src/makefiles/pgxs.mk" ] || need+=("postgresql-server-dev-$PGVER")
+	command -v make >/dev/null || need+=(make)
+	command -v gcc >/dev/null || need+=(gcc)
+	command -v prove >/dev/null || need+=(perl)
+	perl -MIPC::Run -e1 2>/dev/null || need+=(libipc-run-perl)
+	[ ${#need[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		say "missing packages: ${need[*]} (run as root, or install them)"
+		exit 1
+	fi
+	say "installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
+build_and_install() {
+	say "building dedup (warnings are errors)"
+	make -C "$ROOT" -s clean >/dev/null
+	make -C "$ROOT" -s PG_CONFIG="$PGBIN/pg_config" COPT=-Werror
+	make -C "$ROOT" -s PG_CONFIG="$PGBIN/pg_config" install >/dev/null
+}
+
+# as_pg CMD...: run as the cluster's OS user (postgres when we are root)
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+free_port() {
+	local p
+	for p in $(shuf -i 20000-60000 -n 200); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null &&
+			[ ! -e "/tmp/.s.PGSQL.$p" ] && [ ! -e "/var/run/postgresql/.s.PGSQL.$p" ]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+TMPDIR_CLUSTER=
+stop_cluster() {
+	if [ -n "$TMPDIR_CLUSTER" ] && [ -d "$TMPDIR_CLUSTER" ]; then
+		as_pg "$PGBIN/pg_ctl" -D "$TMPDIR_CLUSTER/data" -m immediate stop >/dev/null 2>&1 || true
+		if [ "${KEEP:-0}" = 1 ]; then
+			say "cluster kept in $TMPDIR_CLUSTER (PGHOST=$TMPDIR_CLUSTER PGPORT=$PGPORT)"
+		else
+			rm -rf "$TMPDIR_CLUSTER"
+		fi
+	fi
+}
+
+# start_cluster [extra postgresql.conf lines...]
+start_cluster() {
+	TMPDIR_CLUSTER=$(mktemp -d /tmp/dedup-cluster.XXXXXX)
+	trap stop_cluster EXIT
+	trap 'exit 130' INT TERM
+	chmod 755 "$TMPDIR_CLUSTER"
+	[ "$(id -u)" -eq 0 ] && chown postgres: "$TMPDIR_CLUSTER"
+	PGPORT=$(free_port)
+	say "starting a throwaway cluster in $TMPDIR_CLUSTER on port $PGPORT"
+	as_pg "$PGBIN/initdb" -D "$TMPDIR_CLUSTER/data" -U postgres -A trust \
+		--encoding=UTF8 --locale=C --no-sync >"$TMPDIR_CLUSTER/initdb.log" 2>&1 ||
+		{ cat "$TMPDIR_CLUSTER/initdb.log" >&2; exit 1; }
+	{
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$TMPDIR_CLUSTER'"
+		echo "port = $PGPORT"
+		echo "fsync = off"
+		echo "max_prepared_transactions = 10"
+		for line in "$@"; do echo "$line"; done
+	} | as_pg tee -a "$TMPDIR_CLUSTER/data/postgresql.conf" >/dev/null
+	as_pg "$PGBIN/pg_ctl" -D "$TMPDIR_CLUSTER/data" -l "$TMPDIR_CLUSTER/server.log" -w start >/dev/null ||
+		{ cat "$TMPDIR_CLUSTER/server.log" >&2; exit 1; }
+	export PGHOST=$TMPDIR_CLUSTER PGPORT PGUSER=postgres PGDATABASE=postgres
+}
+
+psql_q() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+load_demo() {
+	psql_q -c "CREATE DATABASE dedup_demo"
+	psql_q -d dedup_demo -f "$ROOT/test/fixtures/demo.sql"
+	psql_q -d dedup_demo -c "CREATE EXTENSION dedup"
+}
+
+run_demo() {
+	load_demo
+	say "duplicate groups in the demo database"
+	"$PGBIN/psql" -X -d dedup_demo -P pager=off <<'SQL'
+SELECT group_id, tbl, role, row_count, round(similarity::numeric, 2) AS similarity, verdict
+  FROM dedup.duplicate_groups();
+SELECT duplicate, keeper, keeper_rows, safe_to_drop, drop_order, blockers
+  FROM dedup.find_empty_duplicates() ORDER BY drop_order;
+SQL
+}
+
+# Count pg_regress / isolation / prove results from a log.
+count_results() {
+	local log=$1
+	PASSED=$((PASSED + $(grep -cE '\.\.\. ok|^ok [0-9]' "$log" || true)))
+	FAILED=$((FAILED + $(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]' "$log" || true)))
+}
+
+run_checks() {
+	local log=$TMPDIR_CLUSTER/check.log
+	local rc
+	PASSED=0 FAILED=0
+	export PAGILA_DIR="$SHARED/realworld/pagila"
+	local extra=()
+	if [ ! -f "$PAGILA_DIR/pagila-schema.sql" ]; then
+		say "no Pagila at $PAGILA_DIR: skipping the pagila test"
+		extra+=("REGRESS=$(make -C "$ROOT" -s --no-print-directory print-REGRESS | sed 's/\bpagila\b//')")
+	fi
+	say "regression and isolation tests"
+	set +e
+	make -C "$ROOT" -s --no-print-directory PG_CONFIG="$PGBIN/pg_config" "${extra[@]}" installcheck \
+		2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	set -e
+	count_results "$log"
+	if [ -d "$ROOT/test/t" ] && ls "$ROOT"/test/t/*.pl >/dev/null 2>&1; then
+		say "TAP tests"
+		local tap=$TMPDIR_CLUSTER/tap
+		mkdir -p "$tap"
+		[ "$(id -u)" -eq 0 ] && chown postgres: "$tap"
+		set +e
+		(cd "$ROOT" && as_pg env PATH="$PGBIN:$PATH" TESTDIR="$tap" PG_REGRESS=/bin/true \
+			PERL5LIB="/usr/lib/postgresql/$PGVER/lib/pgxs/src/test/perl" \
+			prove -v test/t/) 2>&1 | tee "$tap/prove.log"
+		set -e
+		count_results "$tap/prove.log"
+	fi
+	if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
+		FAILED=1
+	fi
+	for f in "$ROOT/regression.diffs" "$ROOT/output_iso/regression.diffs"; do
+		[ -s "$f" ] && { say "differences in $f:"; head -200 "$f" >&2; }
+	done
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" -eq 0 ]
+}
+
+case "$MODE" in
+	demo)
+		install_missing
+		build_and_install
+		start_cluster
+		run_demo
+		;;
+	check)
+		install_missing
+		build_and_install
+		start_cluster
+		run_demo >/dev/null
+		run_checks
+		;;
+	bench)
+		name=${2:?usage: harness.sh bench NAME}
+		install_missing
+		build_and_install
+		start_cluster "max_locks_per_transaction = 256" "shared_buffers = 512MB"
+		bash "$ROOT/test/bench/$name.sh"
+		;;
+	*)
+		echo "usage: $0 demo|check|bench NAME" >&2
+		exit 2
+		;;
+esac
