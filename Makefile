@@ -36,6 +36,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS does not track headers: every object depends on the shared model.
+$(OBJS): src/dedup.h src/compat.h
+
 # make print-REGRESS: used by test/harness.sh
 print-%:
 	@echo '$($*)'

@@ -99,6 +99,7 @@ typedef struct DedupTable
 	int			group_id;		/* 0 when in no group */
 	DedupRole	role;
 	int			extends;		/* index of the table whose PK our PK references, or -1 */
+	bool		orm_twin;		/* its name is an ORM twin of another member's */
 	float4		similarity;		/* column-name similarity to the keeper */
 	List	   *evidence;		/* char *: why this table is in its group */
 	char	   *verdict;

@@ -216,15 +216,22 @@ link_orm_twins(DedupCatalog *cat, int *elig, int nelig)
 					break;
 				if (b == a || strcmp(b->stem, a->stem) == 0)
 					continue;
+				/* a whole-name match is found from both sides: take it once */
+				if (p < 0 && strcmp(a->relname, b->relname) > 0)
+					continue;
 				if (has_fk_to(a, b->relid) || has_fk_to(b, a->relid))
 					continue;
 				sim = dedup_column_similarity(a, b);
 				if (sim < ORM_TWIN_MIN_SIMILARITY)
 					continue;
 				uf_union(cat, elig[e], byorm[k]);
+				a->orm_twin = true;
 				a->evidence = lappend(a->evidence,
 									  psprintf("ORM twin of %s (column similarity %.2f)",
 											   b->qualname, sim));
+				b->evidence = lappend(b->evidence,
+									  psprintf("has ORM twin %s (column similarity %.2f)",
+											   a->qualname, sim));
 			}
 		}
 	}
@@ -301,14 +308,18 @@ choose_keeper(DedupCatalog *cat, int *members, int n, char **reason)
 		return withrows;
 	}
 
-	/* base name: nothing stripped; an exact lower-case match wins */
+	/*
+	 * base name: nothing stripped and not an ORM twin; among case variants
+	 * the first all-lower-case name wins
+	 */
 	for (i = 0; i < n; i++)
 	{
 		DedupTable *t = &cat->tables[members[i]];
 
-		if (CANDIDATE(t) && t->name_evidence == NIL &&
-			strcmp(t->lowername, t->stem) == 0 &&
-			(best < 0 || strcmp(t->relname, t->stem) == 0))
+		if (CANDIDATE(t) && t->name_evidence == NIL && !t->orm_twin &&
+			(best < 0 ||
+			 (strcmp(t->relname, t->stem) == 0 &&
+			  strcmp(cat->tables[best].relname, cat->tables[best].stem) != 0)))
 			best = members[i];
 	}
 	if (best >= 0)
@@ -330,7 +341,8 @@ choose_keeper(DedupCatalog *cat, int *members, int n, char **reason)
 	}
 #undef CANDIDATE
 	*reason = bestrefs > 0 ?
-		psprintf("keeper: most referenced (%d foreign keys)", bestrefs) :
+		psprintf("keeper: most referenced (%d foreign key%s)", bestrefs,
+				 bestrefs == 1 ? "" : "s") :
 		"keeper: first by name";
 	return best;
 }
@@ -603,8 +615,11 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 			t->evidence = list_concat(list_copy(t->name_evidence), t->evidence);
 			if (t == k)
 				t->evidence = lcons(reasons[root], t->evidence);
-			else if (t->evidence == NIL)
+			else if (t->evidence == NIL && strcmp(t->lowername, k->lowername) == 0)
 				t->evidence = list_make1(psprintf("same name as %s ignoring case",
+												  k->qualname));
+			else if (t->evidence == NIL)
+				t->evidence = list_make1(psprintf("base name of the group of %s",
 												  k->qualname));
 		}
 	}

@@ -75,12 +75,12 @@ free_port() {
 TMPDIR_CLUSTER=
 stop_cluster() {
 	if [ -n "$TMPDIR_CLUSTER" ] && [ -d "$TMPDIR_CLUSTER" ]; then
-		as_pg "$PGBIN/pg_ctl" -D "$TMPDIR_CLUSTER/data" -m immediate stop >/dev/null 2>&1 || true
 		if [ "${KEEP:-0}" = 1 ]; then
-			say "cluster kept in $TMPDIR_CLUSTER (PGHOST=$TMPDIR_CLUSTER PGPORT=$PGPORT)"
-		else
-			rm -rf "$TMPDIR_CLUSTER"
+			say "cluster left running: PGHOST=$TMPDIR_CLUSTER PGPORT=$PGPORT PGUSER=postgres"
+			return 0
 		fi
+		as_pg "$PGBIN/pg_ctl" -D "$TMPDIR_CLUSTER/data" -m immediate stop >/dev/null 2>&1 || true
+		rm -rf "$TMPDIR_CLUSTER"
 	fi
 }
 

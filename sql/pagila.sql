@@ -1,0 +1,31 @@
+-- The Pagila sample database (real data nobody here wrote): payment is
+-- partitioned by month and its payment_p2022_* partitions hold data; no
+-- group may list them, and nothing in Pagila is an empty duplicate.
+\getenv pagila_dir PAGILA_DIR
+CREATE DATABASE dedup_pagila;
+\c dedup_pagila
+\set ECHO none
+SET client_min_messages = warning;
+\set pagila_schema :pagila_dir '/pagila-schema.sql'
+\set pagila_data :pagila_dir '/pagila-data.sql'
+\o /dev/null
+\i :pagila_schema
+\i :pagila_data
+\o
+RESET client_min_messages;
+SET search_path = public;
+\set ECHO all
+CREATE EXTENSION dedup;
+SELECT count(*) AS payments FROM payment;
+SELECT tbl, kind, is_empty, primary_key FROM dedup.inventory() WHERE tbl::text LIKE 'payment%';
+SELECT count(*) AS tables, count(*) FILTER (WHERE is_empty) AS empty
+  FROM dedup.inventory();
+SELECT * FROM dedup.duplicate_groups();
+SELECT * FROM dedup.find_empty_duplicates();
+-- A stray monthly copy next to the real partitions is a duplicate of
+-- payment; the attached partitions still are not.
+CREATE TABLE public.payment_p2022_08 (LIKE public.payment INCLUDING ALL);
+SELECT group_id, tbl, role, is_empty, verdict FROM dedup.duplicate_groups();
+SELECT duplicate, keeper, keeper_rows, safe_to_drop FROM dedup.find_empty_duplicates();
+\c contrib_regression
+DROP DATABASE dedup_pagila;
