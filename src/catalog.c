@@ -14,7 +14,10 @@
  */
 #include "postgres.h"
 
+#include "access/relation.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_attribute.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -23,6 +26,9 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
 
 #include "dedup.h"
 
@@ -42,7 +48,7 @@ static const char *tables_sql =
 "       COALESCE(i.inhparent, 0::pg_catalog.oid),"
 "       c.relpersistence OPERATOR(pg_catalog.=) 't'"
 "         AND n.oid OPERATOR(pg_catalog.<>) pg_catalog.pg_my_temp_schema(),"
-"       c.relrowsecurity, c.reltuples::pg_catalog.float8"
+"       c.relrowsecurity, c.reltuples::pg_catalog.float8, c.relnatts"
 "  FROM pg_catalog.pg_class c"
 "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 "  LEFT JOIN pg_catalog.pg_inherits i"
@@ -55,31 +61,15 @@ static const char *tables_sql =
 "         AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'"
 "         AND n.oid NOT IN (SELECT e.extnamespace FROM pg_catalog.pg_extension e"
 "                            WHERE e.extname OPERATOR(pg_catalog.=) 'dedup')"
-"         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
-"                          WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-"                            AND d.objid OPERATOR(pg_catalog.=) c.oid"
-"                            AND d.deptype OPERATOR(pg_catalog.=) 'e')"
+"         AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d"
+"                            WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+"                              AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+"                              AND d.deptype OPERATOR(pg_catalog.=) 'e')"
 "       ELSE n.nspname OPERATOR(pg_catalog.=) ANY ($1) END"
 " ORDER BY c.oid";
 
 /* $1 is always the oid[] of the tables loaded by tables_sql. */
 #define IN_SET(col) col " IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))"
-
-static const char *columns_sql =
-"SELECT a.attrelid, a.attname, a.atttypid"
-"  FROM pg_catalog.pg_attribute a"
-" WHERE " IN_SET("a.attrelid")
-"   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
-" ORDER BY a.attrelid, a.attnum";
-
-static const char *pk_sql =
-"SELECT k.conrelid, a.attname"
-"  FROM pg_catalog.pg_constraint k"
-" CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)"
-"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid"
-"                               AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
-" WHERE k.contype OPERATOR(pg_catalog.=) 'p' AND " IN_SET("k.conrelid")
-" ORDER BY k.conrelid, u.ord";
 
 /*
  * Top-level foreign keys touching the set (partition clones have a
@@ -104,16 +94,21 @@ static const char *fk_sql =
 "   AND (" IN_SET("k.conrelid") " OR " IN_SET("k.confrelid") ")"
 " ORDER BY k.conrelid, k.conname";
 
-/* Views and rules of other relations that depend on a table of the set. */
+/*
+ * Views and rules of other relations that depend on a table.  Driven from
+ * pg_rewrite (few rows) into pg_depend's depender index: the LATERAL keeps
+ * the planner from scanning all of pg_depend.  Filtered to the set in C.
+ */
 static const char *dependents_sql =
 "SELECT DISTINCT d.refobjid, r.ev_class, c.relkind, r.rulename"
-"  FROM pg_catalog.pg_depend d"
-"  JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid"
+"  FROM pg_catalog.pg_rewrite r"
 "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class"
-" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
-"   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-"   AND " IN_SET("d.refobjid")
-"   AND r.ev_class OPERATOR(pg_catalog.<>) d.refobjid"
+" CROSS JOIN LATERAL ("
+"   SELECT x.refobjid FROM pg_catalog.pg_depend x"
+"    WHERE x.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+"      AND x.objid OPERATOR(pg_catalog.=) r.oid"
+"      AND x.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+"      AND x.refobjid OPERATOR(pg_catalog.<>) r.ev_class) d"
 " ORDER BY 1, 2, 4";
 
 static const char *counts_sql =
@@ -214,6 +209,34 @@ dedup_find_table(DedupCatalog *cat, Oid relid)
 	return i < 0 ? NULL : &cat->tables[i];
 }
 
+static int
+cmp_table_name(const void *a, const void *b)
+{
+	const DedupTable *x = *(const DedupTable *const *) a;
+	const DedupTable *y = *(const DedupTable *const *) b;
+	int			c = strcmp(x->nspname, y->nspname);
+
+	return c != 0 ? c : strcmp(x->relname, y->relname);
+}
+
+/*
+ * Give every table its rank in (schema, name) byte order, so that every
+ * later sort by name compares two integers.
+ */
+static void
+rank_by_name(DedupCatalog *cat)
+{
+	DedupTable **byname = palloc(sizeof(DedupTable *) * Max(cat->ntables, 1));
+	int			i;
+
+	for (i = 0; i < cat->ntables; i++)
+		byname[i] = &cat->tables[i];
+	qsort(byname, cat->ntables, sizeof(DedupTable *), cmp_table_name);
+	for (i = 0; i < cat->ntables; i++)
+		byname[i]->name_rank = i;
+	pfree(byname);
+}
+
 /*
  * "schema.name" of any relation, quoted as needed, for messages and
  * evidence phrases (independent of the caller's search_path).
@@ -249,6 +272,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	uint64		i;
 	int			t;
 
+	cat->cxt = cxt;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
 
@@ -280,6 +304,9 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 		tbl->other_temp = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
 		tbl->rls_enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
 		tbl->reltuples = DatumGetFloat8(SPI_getbinval(tup, desc, 9, &isnull));
+		tbl->relnatts = DatumGetInt16(SPI_getbinval(tup, desc, 10, &isnull));
+		tbl->ncols = -1;		/* columns and key are loaded on demand */
+		tbl->npk = -1;
 		tbl->extends = -1;
 		tbl->uf = (int) i;
 		tbl->nrows = DEDUP_ROWS_UNKNOWN;
@@ -297,53 +324,6 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	argtypes[0] = OIDARRAYOID;
 	args[0] = PointerGetDatum(oidarr);
 	nulls[0] = ' ';
-
-	/* columns: two passes over the ordered result, count then fill */
-	tt = run_catalog_query(columns_sql, 1, argtypes, args, nulls);
-	oldcxt = MemoryContextSwitchTo(cxt);
-	for (i = 0; i < tt->numvals; i++)
-	{
-		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
-
-		if (tbl)
-			tbl->ncols++;
-	}
-	for (t = 0; t < cat->ntables; t++)
-	{
-		DedupTable *tbl = &cat->tables[t];
-
-		tbl->cols = palloc(sizeof(char *) * Max(tbl->ncols, 1));
-		tbl->coltypes = palloc(sizeof(Oid) * Max(tbl->ncols, 1));
-		tbl->ncols = 0;
-	}
-	for (i = 0; i < tt->numvals; i++)
-	{
-		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
-
-		CHECK_FOR_INTERRUPTS();
-		if (tbl == NULL)
-			continue;
-		tbl->cols[tbl->ncols] = get_name(tt->vals[i], tt->tupdesc, 2);
-		tbl->coltypes[tbl->ncols] = get_oid(tt->vals[i], tt->tupdesc, 3);
-		tbl->ncols++;
-	}
-	MemoryContextSwitchTo(oldcxt);
-
-	/* primary keys (at most INDEX_MAX_KEYS columns) */
-	tt = run_catalog_query(pk_sql, 1, argtypes, args, nulls);
-	oldcxt = MemoryContextSwitchTo(cxt);
-	for (i = 0; i < tt->numvals; i++)
-	{
-		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
-
-		if (tbl == NULL)
-			continue;
-		if (tbl->pk == NULL)
-			tbl->pk = palloc(sizeof(char *) * INDEX_MAX_KEYS);
-		if (tbl->npk < INDEX_MAX_KEYS)
-			tbl->pk[tbl->npk++] = get_name(tt->vals[i], tt->tupdesc, 2);
-	}
-	MemoryContextSwitchTo(oldcxt);
 
 	/* foreign keys */
 	tt = run_catalog_query(fk_sql, 1, argtypes, args, nulls);
@@ -460,9 +440,85 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 
 	SPI_finish();
 
-	/* names are parsed once, for every table */
+	/* names are parsed and ranked once, for every table */
 	for (t = 0; t < cat->ntables; t++)
 		dedup_parse_name(&cat->tables[t]);
+	rank_by_name(cat);
 
 	return cat;
+}
+
+/*
+ * Columns of a table (names and types, attnum order), from the syscache,
+ * the first time they are needed.  Most tables of a large database are
+ * never compared with another, so their columns are never read.
+ */
+void
+dedup_load_columns(DedupCatalog *cat, DedupTable *t)
+{
+	MemoryContext oldcxt;
+	AttrNumber	attnum;
+
+	if (t->ncols >= 0)
+		return;
+	oldcxt = MemoryContextSwitchTo(cat->cxt);
+	t->cols = palloc(sizeof(char *) * Max(t->relnatts, 1));
+	t->coltypes = palloc(sizeof(Oid) * Max(t->relnatts, 1));
+	t->ncols = 0;
+	for (attnum = 1; attnum <= t->relnatts; attnum++)
+	{
+		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(t->relid),
+										  Int16GetDatum(attnum));
+		Form_pg_attribute att;
+
+		if (!HeapTupleIsValid(tup))
+			continue;			/* dropped table: keep what we have */
+		att = (Form_pg_attribute) GETSTRUCT(tup);
+		if (!att->attisdropped)
+		{
+			t->cols[t->ncols] = pstrdup(NameStr(att->attname));
+			t->coltypes[t->ncols] = att->atttypid;
+			t->ncols++;
+		}
+		ReleaseSysCache(tup);
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Primary key columns of a table, in key order, from the relcache the
+ * first time they are needed (AccessShareLock, released at once).
+ */
+void
+dedup_load_pk(DedupCatalog *cat, DedupTable *t)
+{
+	MemoryContext oldcxt;
+	Relation	rel;
+	Oid			pkoid;
+	HeapTuple	tup;
+	Form_pg_index idx;
+	int			i;
+
+	if (t->npk >= 0)
+		return;
+	oldcxt = MemoryContextSwitchTo(cat->cxt);
+	t->npk = 0;
+	rel = try_relation_open(t->relid, AccessShareLock);
+	if (rel == NULL)
+	{
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+	pkoid = RelationGetPrimaryKeyIndex(rel);
+	relation_close(rel, AccessShareLock);
+	if (OidIsValid(pkoid) &&
+		HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid))))
+	{
+		idx = (Form_pg_index) GETSTRUCT(tup);
+		t->pk = palloc(sizeof(char *) * Max(idx->indnkeyatts, 1));
+		for (i = 0; i < idx->indnkeyatts; i++)
+			t->pk[t->npk++] = get_attname(t->relid, idx->indkey.values[i], false);
+		ReleaseSysCache(tup);
+	}
+	MemoryContextSwitchTo(oldcxt);
 }

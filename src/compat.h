@@ -22,4 +22,37 @@
 /* Set-returning functions in materialize mode (InitMaterializedSRF is 15+). */
 #define dedup_init_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
 
+/*
+ * Number of blocks in the main fork of a permanent or unlogged heap, from
+ * its pg_class row, without building a relcache entry.  The caller holds a
+ * lock on the relation and read the row after taking it.
+ */
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "storage/smgr.h"
+
+static inline BlockNumber
+dedup_heap_nblocks(Form_pg_class rd_rel)
+{
+#if PG_VERSION_NUM >= 160000
+	RelFileLocator loc;
+
+	loc.spcOid = OidIsValid(rd_rel->reltablespace) ? rd_rel->reltablespace : MyDatabaseTableSpace;
+	loc.dbOid = MyDatabaseId;
+	loc.relNumber = rd_rel->relfilenode;
+#if PG_VERSION_NUM >= 170000
+	return smgrnblocks(smgropen(loc, INVALID_PROC_NUMBER), MAIN_FORKNUM);
+#else
+	return smgrnblocks(smgropen(loc, InvalidBackendId), MAIN_FORKNUM);
+#endif
+#else
+	RelFileNode node;
+
+	node.spcNode = OidIsValid(rd_rel->reltablespace) ? rd_rel->reltablespace : MyDatabaseTableSpace;
+	node.dbNode = MyDatabaseId;
+	node.relNode = rd_rel->relfilenode;
+	return smgrnblocks(smgropen(node, InvalidBackendId), MAIN_FORKNUM);
+#endif
+}
+
 #endif							/* DEDUP_COMPAT_H */

@@ -67,16 +67,18 @@ typedef struct DedupTable
 	char	   *nspname;
 	char	   *relname;
 	char	   *qualname;		/* quoted, schema-qualified */
+	int			name_rank;		/* position in (schema, name) byte order */
 	char		relkind;		/* RELKIND_RELATION or RELKIND_PARTITIONED_TABLE */
 	bool		ispartition;
 	Oid			parent;			/* pg_inherits parent, or InvalidOid */
 	bool		other_temp;		/* another session's temporary table */
 	bool		rls_enabled;
 	double		reltuples;		/* a hint only; -1 when never analyzed */
-	int			ncols;
+	int16		relnatts;
+	int			ncols;			/* -1 until dedup_load_columns() */
 	char	  **cols;			/* column names in attnum order */
 	Oid		   *coltypes;
-	int			npk;
+	int			npk;			/* -1 until dedup_load_pk() */
 	char	  **pk;				/* primary key columns in key order */
 	int			npolicies;
 	int			ntriggers;
@@ -118,6 +120,7 @@ typedef struct DedupTable
 
 typedef struct DedupCatalog
 {
+	MemoryContext cxt;			/* where the model lives */
 	int			ntables;
 	DedupTable *tables;			/* sorted by relid */
 	int			ngroups;
@@ -129,6 +132,8 @@ extern DedupCatalog *dedup_load_catalog(ArrayType *schemas, bool with_sizes);
 extern DedupTable *dedup_find_table(DedupCatalog *cat, Oid relid);
 extern int	dedup_table_index(DedupCatalog *cat, Oid relid);
 extern char *dedup_relation_phrase(Oid relid);
+extern void dedup_load_columns(DedupCatalog *cat, DedupTable *t);
+extern void dedup_load_pk(DedupCatalog *cat, DedupTable *t);
 
 /* naming.c */
 extern void dedup_parse_name(DedupTable *t);
@@ -137,7 +142,7 @@ extern char *dedup_orm_key(const char *name, int len);
 /* grouping.c */
 extern void dedup_build_groups(DedupCatalog *cat, bool exact_counts);
 extern void dedup_plan_drops(DedupCatalog *cat);
-extern float4 dedup_column_similarity(DedupTable *a, DedupTable *b);
+extern float4 dedup_column_similarity(DedupCatalog *cat, DedupTable *a, DedupTable *b);
 extern const char *dedup_role_name(DedupRole role);
 extern void dedup_sort_by_name(DedupCatalog *cat, int *idx, int n);
 

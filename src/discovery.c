@@ -45,10 +45,7 @@ member_cmp(const void *a, const void *b)
 	if (x->group_id != y->group_id)
 		return x->group_id - y->group_id;
 	c = role_rank(x->role) - role_rank(y->role);
-	if (c != 0)
-		return c;
-	c = strcmp(x->nspname, y->nspname);
-	return c != 0 ? c : strcmp(x->relname, y->relname);
+	return c != 0 ? c : x->name_rank - y->name_rank;
 }
 
 /* Indexes of every group member, in report order; *n receives the count. */

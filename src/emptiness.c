@@ -21,16 +21,21 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
+#include "compat.h"
 #include "dedup.h"
 
 /* Count the visible rows of one opened relation, up to limit (0: all). */
@@ -80,6 +85,9 @@ int64
 dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release, int64 limit,
 				 bool check_access, DedupUnknown *why)
 {
+	HeapTuple	classtup;
+	Form_pg_class classform;
+	bool		heap_without_children;
 	Relation	rel;
 	List	   *members;
 	List	   *rels = NIL;
@@ -88,13 +96,19 @@ dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release, int64 limit,
 	int64		total = 0;
 
 	*why = DEDUP_KNOWN;
-	rel = try_relation_open(relid, lockmode);
-	if (rel == NULL)
+
+	/* lock first; what we read of the table is read after the lock */
+	LockRelationOid(relid, lockmode);
+	classtup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(classtup))
 	{
+		UnlockRelationOid(relid, lockmode);
 		*why = DEDUP_GONE;
 		return DEDUP_ROWS_UNKNOWN;
 	}
-	if (RELATION_IS_OTHER_TEMP(rel))
+	classform = (Form_pg_class) GETSTRUCT(classtup);
+	if (classform->relpersistence == RELPERSISTENCE_TEMP &&
+		!isTempOrTempToastNamespace(classform->relnamespace))
 		*why = DEDUP_OTHER_TEMP;
 	else if (check_access &&
 			 pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
@@ -102,13 +116,34 @@ dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release, int64 limit,
 	else if (check_access &&
 			 check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		*why = DEDUP_RLS;
+
+	/*
+	 * A plain heap with no children and no blocks has no rows, whatever any
+	 * snapshot says: answer from the storage manager without building a
+	 * relcache entry (most empty duplicates of a large database end here).
+	 */
+	heap_without_children = classform->relkind == RELKIND_RELATION &&
+		classform->relam == HEAP_TABLE_AM_OID && !classform->relhassubclass &&
+		classform->relpersistence != RELPERSISTENCE_TEMP &&
+		OidIsValid(classform->relfilenode);
+	if (*why == DEDUP_KNOWN && heap_without_children &&
+		dedup_heap_nblocks(classform) == 0)
+	{
+		ReleaseSysCache(classtup);
+		if (release)
+			UnlockRelationOid(relid, lockmode);
+		return 0;
+	}
+	ReleaseSysCache(classtup);
 	if (*why != DEDUP_KNOWN)
 	{
-		relation_close(rel, release ? lockmode : NoLock);
+		if (release)
+			UnlockRelationOid(relid, lockmode);
 		return DEDUP_ROWS_UNKNOWN;
 	}
 
 	/* lock every descendant (parents first, as DROP and ATTACH do) */
+	rel = relation_open(relid, NoLock);
 	rels = lappend(rels, rel);
 	members = rel->rd_rel->relhassubclass ?
 		find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
@@ -133,9 +168,11 @@ dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release, int64 limit,
 
 		if (limit <= 0 || total < limit)
 			total += count_visible(r, snapshot, limit > 0 ? limit - total : 0);
-		relation_close(r, release ? lockmode : NoLock);
+		relation_close(r, (release && r != rel) ? lockmode : NoLock);
 	}
 	UnregisterSnapshot(snapshot);
+	if (release)
+		UnlockRelationOid(relid, lockmode);
 	list_free(rels);
 	list_free(members);
 	return total;

@@ -57,14 +57,6 @@ uf_union(DedupCatalog *cat, int a, int b)
 		cat->tables[Max(ra, rb)].uf = Min(ra, rb);
 }
 
-/* Order tables by schema, then name (byte order: deterministic output). */
-static int
-cmp_tables_by_name(const DedupTable *a, const DedupTable *b)
-{
-	int			c = strcmp(a->nspname, b->nspname);
-
-	return c != 0 ? c : strcmp(a->relname, b->relname);
-}
 
 /* qsort helpers over arrays of table indexes */
 static DedupCatalog *sort_cat;
@@ -72,8 +64,8 @@ static DedupCatalog *sort_cat;
 static int
 cmp_idx_name(const void *a, const void *b)
 {
-	return cmp_tables_by_name(&sort_cat->tables[*(const int *) a],
-							  &sort_cat->tables[*(const int *) b]);
+	return sort_cat->tables[*(const int *) a].name_rank -
+		sort_cat->tables[*(const int *) b].name_rank;
 }
 
 static int
@@ -126,12 +118,14 @@ dedup_role_name(DedupRole role)
  * names, compared case-insensitively.
  */
 float4
-dedup_column_similarity(DedupTable *a, DedupTable *b)
+dedup_column_similarity(DedupCatalog *cat, DedupTable *a, DedupTable *b)
 {
 	int			shared = 0;
 	int			i,
 				j;
 
+	dedup_load_columns(cat, a);
+	dedup_load_columns(cat, b);
 	if (a->ncols + b->ncols == 0)
 		return 1.0;
 	for (i = 0; i < a->ncols; i++)
@@ -221,7 +215,7 @@ link_orm_twins(DedupCatalog *cat, int *elig, int nelig)
 					continue;
 				if (has_fk_to(a, b->relid) || has_fk_to(b, a->relid))
 					continue;
-				sim = dedup_column_similarity(a, b);
+				sim = dedup_column_similarity(cat, a, b);
 				if (sim < ORM_TWIN_MIN_SIMILARITY)
 					continue;
 				uf_union(cat, elig[e], byorm[k]);
@@ -466,11 +460,16 @@ extra_columns_phrase(DedupTable *d, DedupTable *k)
 }
 
 static char *
-rows_verdict(DedupTable *d, DedupTable *k)
+rows_verdict(DedupCatalog *cat, DedupTable *d, DedupTable *k)
 {
 	int64		missing,
 				conflicts;
-	char	   *extra = extra_columns_phrase(d, k);
+	char	   *extra;
+
+	dedup_load_columns(cat, d);
+	dedup_load_columns(cat, k);
+	dedup_load_pk(cat, k);
+	extra = extra_columns_phrase(d, k);
 
 	if (!compare_with_keeper(d, k, &missing, &conflicts))
 		return psprintf("merge into keeper (no comparable primary key)%s", extra);
@@ -512,7 +511,7 @@ set_verdicts(DedupCatalog *cat, bool exact)
 								  list_length(t->blockers) > 1 ?
 								  psprintf(" and %d more", list_length(t->blockers) - 1) : "");
 		else if (exact && k->unknown_reason == DEDUP_KNOWN)
-			t->verdict = rows_verdict(t, k);
+			t->verdict = rows_verdict(cat, t, k);
 		else
 			t->verdict = "merge into keeper";
 	}
@@ -611,7 +610,8 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 			t->group_id = g + 1;
 			t->role = t == k ? DEDUP_ROLE_KEEPER :
 				t->extends >= 0 ? DEDUP_ROLE_EXTENSION : DEDUP_ROLE_DUPLICATE;
-			t->similarity = dedup_column_similarity(t, k);
+			if (exact_counts)
+				t->similarity = dedup_column_similarity(cat, t, k);
 			t->evidence = list_concat(list_copy(t->name_evidence), t->evidence);
 			if (t == k)
 				t->evidence = lcons(reasons[root], t->evidence);

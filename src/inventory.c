@@ -76,6 +76,8 @@ dedup_inventory(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		dedup_probe_table(t, false);
+		dedup_load_columns(cat, t);
+		dedup_load_pk(cat, t);
 
 		foreach(lc, t->referenced_by)
 			refs = list_append_unique_oid(refs, ((DedupFk *) lfirst(lc))->from);
