@@ -12,7 +12,13 @@ OBJS = \
 	src/grouping.o \
 	src/emptiness.o \
 	src/inventory.o \
-	src/discovery.o
+	src/discovery.o \
+	src/journal.o \
+	src/ddl.o \
+	src/fingerprint.o \
+	src/backup.o \
+	src/drop.o \
+	src/undo.o
 
 EXTENSION = dedup
 DATA = dedup--1.0.sql
@@ -21,11 +27,11 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks
+ISOLATION = discovery_locks drop_if_empty backup_table
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).
@@ -37,7 +43,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track headers: every object depends on the shared model.
-$(OBJS): src/dedup.h src/compat.h
+$(OBJS): src/dedup.h src/compat.h src/ddl.h
 
 # make print-REGRESS: used by test/harness.sh
 print-%:

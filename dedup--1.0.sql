@@ -70,3 +70,372 @@ SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION dedup.find_empty_duplicates(name[]) IS
 'empty duplicates, whether each can be dropped, what blocks it, and a safe drop order';
+
+-- Journal ------------------------------------------------------------------
+
+-- Every change dedup makes is journaled in the same transaction as the change.
+-- undo() replays the definitions captured here, so only trusted roles may
+-- write to it: grant INSERT on it together with EXECUTE on the changing
+-- functions.  actor and at are stamped by a trigger; rows cannot be updated.
+CREATE TABLE dedup.journal (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    actor name NOT NULL DEFAULT CURRENT_USER,
+    action text NOT NULL CHECK (action IN ('backup', 'drop', 'restore', 'undo')),
+    target text NOT NULL,
+    detail jsonb NOT NULL DEFAULT '{}'
+);
+REVOKE ALL ON dedup.journal FROM PUBLIC;
+COMMENT ON TABLE dedup.journal IS
+'what dedup did: counts, fingerprints, captured definitions and the SQL it ran';
+SELECT pg_catalog.pg_extension_config_dump('dedup.journal', '');
+
+CREATE FUNCTION dedup._journal_stamp() RETURNS trigger
+AS 'MODULE_PATHNAME', 'dedup_journal_stamp'
+LANGUAGE C SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup._journal_stamp() FROM PUBLIC;
+
+CREATE TRIGGER journal_stamp BEFORE INSERT OR UPDATE ON dedup.journal
+FOR EACH ROW EXECUTE FUNCTION dedup._journal_stamp();
+
+-- Definition capture (internal) ---------------------------------------------
+-- The underscore functions are called by dedup's own functions through SQL,
+-- so they keep EXECUTE for PUBLIC; they read catalogs or run GRANT/REVOKE
+-- with the caller's own privileges, and the schema's USAGE still gates them.
+
+-- The statements that recreate one table (not its partitions: the C caller
+-- walks the tree).  Every name is quoted and schema-qualified: search_path is
+-- pinned, so pg_get_*def() and format_type() qualify everything.
+CREATE FUNCTION dedup._table_definition(rel regclass) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH c AS (
+  SELECT c.*, n.nspname, format('%I.%I', n.nspname, c.relname) AS q,
+         pg_get_userbyid(c.relowner) AS owner
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = rel),
+idseq AS (      -- identity sequences, by column
+  SELECT d.refobjsubid AS attnum, s.oid, format('%I.%I', sn.nspname, s.relname) AS q,
+         sq.*, pg_sequence_last_value(s.oid) AS last_value, s.relacl
+    FROM pg_depend d
+    JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    JOIN pg_namespace sn ON sn.oid = s.relnamespace
+    JOIN pg_sequence sq ON sq.seqrelid = s.oid
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+     AND d.refobjid = rel AND d.deptype = 'i'),
+ownseq AS (     -- sequences owned by a column (serial)
+  SELECT d.refobjsubid AS attnum, s.oid, format('%I.%I', sn.nspname, s.relname) AS q,
+         sq.*, pg_sequence_last_value(s.oid) AS last_value, s.relacl,
+         pg_get_userbyid(s.relowner) AS owner
+    FROM pg_depend d
+    JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'
+    JOIN pg_namespace sn ON sn.oid = s.relnamespace
+    JOIN pg_sequence sq ON sq.seqrelid = s.oid
+   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+     AND d.refobjid = rel AND d.deptype = 'a'),
+cols AS (
+  SELECT a.attnum, a.attname, a.attislocal, a.attacl,
+         format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod))
+         || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                 THEN format(' COLLATE %I.%I', con.nspname, co.collname) ELSE '' END
+         || CASE WHEN a.attidentity <> '' THEN
+                   format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s)',
+                          CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END,
+                          i.q, i.seqincrement, i.seqmin, i.seqmax, i.seqstart, i.seqcache,
+                          CASE WHEN i.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END)
+                 WHEN a.attgenerated = 's' THEN
+                   format(' GENERATED ALWAYS AS (%s) STORED', pg_get_expr(d.adbin, d.adrelid))
+                 WHEN d.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid)
+                 ELSE '' END
+         || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END AS def
+    FROM pg_attribute a
+    JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_collation co ON co.oid = a.attcollation
+    LEFT JOIN pg_namespace con ON con.oid = co.collnamespace
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    LEFT JOIN idseq i ON i.attnum = a.attnum
+   WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped),
+parent AS (
+  SELECT h.inhparent, format('%I.%I', pn.nspname, p.relname) AS q
+    FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent
+    JOIN pg_namespace pn ON pn.oid = p.relnamespace
+   WHERE h.inhrelid = rel ORDER BY h.inhseqno),
+create_stmt AS (
+  SELECT CASE WHEN c.relispartition THEN
+           format('CREATE %sTABLE %s PARTITION OF %s %s%s',
+                  CASE c.relpersistence WHEN 'u' THEN 'UNLOGGED ' ELSE '' END, c.q,
+                  (SELECT q FROM parent LIMIT 1), pg_get_expr(c.relpartbound, c.oid),
+                  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END)
+         ELSE
+           format('CREATE %sTABLE %s (%s)%s%s%s%s%s',
+                  CASE c.relpersistence WHEN 'u' THEN 'UNLOGGED ' ELSE '' END, c.q,
+                  (SELECT coalesce(string_agg(def, ', ' ORDER BY attnum), '')
+                     FROM cols WHERE attislocal OR NOT EXISTS (SELECT 1 FROM parent)),
+                  (SELECT ' INHERITS (' || string_agg(q, ', ') || ')' FROM parent),
+                  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END,
+                  (SELECT ' USING ' || quote_ident(am.amname) FROM pg_am am
+                    WHERE am.oid = c.relam AND am.amname <> 'heap'),
+                  ' WITH (' || array_to_string(c.reloptions, ', ') || ')',
+                  (SELECT ' TABLESPACE ' || quote_ident(ts.spcname) FROM pg_tablespace ts
+                    WHERE ts.oid = c.reltablespace))
+         END AS s
+    FROM c),
+cons AS (
+  SELECT k.oid, k.conname, k.contype, k.conindid,
+         format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.q, k.conname, pg_get_constraintdef(k.oid)) AS s
+    FROM pg_constraint k, c
+   WHERE k.conrelid = rel AND k.conislocal AND k.conparentid = 0
+     AND k.contype IN ('p', 'u', 'x', 'c', 'f')),
+idx AS (        -- indexes that no constraint owns; a partition's index attached
+                -- to its parent's is created by the parent's step, then attached
+  SELECT i.indexrelid, ic.relname, pg_get_indexdef(i.indexrelid) AS s,
+         (SELECT coalesce(array_agg(format('%s; ALTER INDEX %I.%I ATTACH PARTITION %I.%I',
+                                           pg_get_indexdef(h.inhrelid), n.nspname, ic.relname,
+                                           hn.nspname, hc.relname) ORDER BY hc.relname), '{}')
+            FROM pg_inherits h JOIN pg_class hc ON hc.oid = h.inhrelid
+            JOIN pg_namespace hn ON hn.oid = hc.relnamespace
+           WHERE h.inhparent = i.indexrelid
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = h.inhrelid)) AS attach
+    FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_namespace n ON n.oid = ic.relnamespace
+   WHERE i.indrelid = rel
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = rel)
+     AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)),
+trg AS (
+  SELECT t.oid, t.tgname, pg_get_triggerdef(t.oid) AS s,
+         CASE t.tgenabled WHEN 'D' THEN 'DISABLE TRIGGER' WHEN 'R' THEN 'ENABLE REPLICA TRIGGER'
+                          WHEN 'A' THEN 'ENABLE ALWAYS TRIGGER' END AS state
+    FROM pg_trigger t WHERE t.tgrelid = rel AND NOT t.tgisinternal AND t.tgparentid = 0),
+pol AS (
+  SELECT p.oid, p.polname,
+         format('CREATE POLICY %I ON %s AS %s FOR %s TO %s%s%s', p.polname, c.q,
+                CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,
+                CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                              WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r)) END,
+                                   ', ' ORDER BY n) FROM unnest(p.polroles) WITH ORDINALITY u(r, n)),
+                ' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')',
+                ' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')') AS s
+    FROM pg_policy p, c WHERE p.polrelid = rel),
+post AS (
+  SELECT 1 AS ord, s, conname AS k FROM cons WHERE contype <> 'f'
+  UNION ALL SELECT 2, s, conname FROM cons WHERE contype = 'f'
+  UNION ALL SELECT 3, s, relname FROM idx
+  UNION ALL SELECT 4, a, relname FROM idx, unnest(attach) a
+  UNION ALL SELECT 5, s, tgname FROM trg
+  UNION ALL SELECT 6, format('ALTER TABLE %s %s %I', c.q, state, tgname), tgname FROM trg, c WHERE state IS NOT NULL
+  UNION ALL SELECT 7, pg_get_ruledef(r.oid), r.rulename FROM pg_rewrite r
+             WHERE r.ev_class = rel AND r.rulename <> '_RETURN'
+  UNION ALL SELECT 8, format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', q), '' FROM c WHERE relrowsecurity
+  UNION ALL SELECT 9, format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', q), '' FROM c WHERE relforcerowsecurity
+  UNION ALL SELECT 10, s, polname FROM pol
+  UNION ALL SELECT 11, format('ALTER TABLE %s REPLICA IDENTITY %s', c.q,
+                              CASE c.relreplident WHEN 'f' THEN 'FULL' WHEN 'n' THEN 'NOTHING'
+                                ELSE (SELECT format('USING INDEX %I', ic.relname) FROM pg_index i
+                                        JOIN pg_class ic ON ic.oid = i.indexrelid
+                                       WHERE i.indrelid = rel AND i.indisreplident) END), ''
+             FROM c WHERE c.relreplident IN ('f', 'n', 'i')
+  UNION ALL SELECT 12, pg_get_statisticsobjdef(x.oid), x.stxname FROM pg_statistic_ext x WHERE x.stxrelid = rel
+  -- comments
+  UNION ALL SELECT 13, format('COMMENT ON TABLE %s IS %L', c.q, d.description), ''
+             FROM c JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = rel AND d.objsubid = 0
+  UNION ALL SELECT 14, format('COMMENT ON COLUMN %s.%I IS %L', c.q, cols.attname, d.description), cols.attname
+             FROM c, cols JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = rel
+                                               AND d.objsubid = cols.attnum
+  UNION ALL SELECT 15, format('COMMENT ON CONSTRAINT %I ON %s IS %L', cons.conname, c.q, d.description), cons.conname
+             FROM c, cons JOIN pg_description d ON d.classoid = 'pg_constraint'::regclass AND d.objoid = cons.oid
+  UNION ALL SELECT 16, format('COMMENT ON INDEX %I.%I IS %L', c.nspname, idx.relname, d.description), idx.relname
+             FROM c, idx JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = idx.indexrelid
+  UNION ALL SELECT 17, format('COMMENT ON TRIGGER %I ON %s IS %L', trg.tgname, c.q, d.description), trg.tgname
+             FROM c, trg JOIN pg_description d ON d.classoid = 'pg_trigger'::regclass AND d.objoid = trg.oid
+  UNION ALL SELECT 18, format('COMMENT ON POLICY %I ON %s IS %L', pol.polname, c.q, d.description), pol.polname
+             FROM c, pol JOIN pg_description d ON d.classoid = 'pg_policy'::regclass AND d.objoid = pol.oid
+  -- owner and privileges (the new table may have received default privileges)
+  UNION ALL SELECT 19, format('ALTER TABLE %s OWNER TO %I', q, owner), '' FROM c
+  UNION ALL SELECT 20, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)', q, relacl, 'TABLE'), '' FROM c
+  UNION ALL SELECT 21, format('GRANT %s (%I) ON TABLE %s TO %s%s', a.privilege_type, cols.attname, c.q,
+                              CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                              CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), cols.attname
+             FROM c, cols, aclexplode(cols.attacl) a
+  -- sequences: owned-by, owner, privileges, position
+  UNION ALL SELECT 22, format('ALTER SEQUENCE %s OWNER TO %I', o.q, o.owner), o.q FROM ownseq o
+  UNION ALL SELECT 23, format('ALTER SEQUENCE %s OWNED BY %s.%I', o.q, c.q, cols.attname), o.q
+             FROM c, ownseq o JOIN cols ON cols.attnum = o.attnum
+  UNION ALL SELECT 24, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)', q, relacl, 'SEQUENCE'), q
+             FROM (SELECT q, relacl FROM ownseq UNION ALL SELECT q, relacl FROM idseq) s
+  UNION ALL SELECT 25, format('SELECT pg_catalog.setval(%L::regclass, %s, true)', q, last_value), q
+             FROM (SELECT q, last_value FROM ownseq UNION ALL SELECT q, last_value FROM idseq) s
+            WHERE last_value IS NOT NULL
+  -- publications that name the table
+  UNION ALL SELECT 26, format('ALTER PUBLICATION %I ADD TABLE %s%s%s', p.pubname, c.q,
+                              (SELECT ' (' || string_agg(quote_ident(attname), ', ' ORDER BY u.n) || ')'
+                                 FROM unnest(pr.prattrs::int2[]) WITH ORDINALITY u(attnum, n)
+                                 JOIN cols ON cols.attnum = u.attnum),
+                              ' WHERE (' || pg_get_expr(pr.prqual, pr.prrelid) || ')'), p.pubname
+             FROM c, pg_publication_rel pr JOIN pg_publication p ON p.oid = pr.prpubid
+            WHERE pr.prrelid = rel)
+SELECT jsonb_build_object(
+  'oid', c.oid, 'schema', c.nspname, 'name', c.relname, 'qualname', c.q,
+  'relkind', c.relkind, 'owner', c.owner,
+  'parent', (SELECT q FROM parent LIMIT 1),
+  'references', (SELECT coalesce(jsonb_agg(DISTINCT format('%I.%I', rn.nspname, r.relname)), '[]')
+                   FROM pg_constraint k JOIN pg_class r ON r.oid = k.confrelid
+                   JOIN pg_namespace rn ON rn.oid = r.relnamespace
+                  WHERE k.conrelid = rel AND k.contype = 'f' AND k.confrelid <> rel),
+  'pre', (SELECT coalesce(jsonb_agg(format('CREATE SEQUENCE %s AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s',
+                                           o.q, format_type(o.seqtypid, NULL), o.seqincrement, o.seqmin,
+                                           o.seqmax, o.seqstart, o.seqcache,
+                                           CASE WHEN o.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END)), '[]')
+            FROM ownseq o),
+  'create', (SELECT s FROM create_stmt),
+  'post', (SELECT coalesce(jsonb_agg(s ORDER BY ord, k, s), '[]') FROM post WHERE s IS NOT NULL))
+FROM c
+$$;
+
+-- What depends on a table and would have to go with it: views and
+-- materialized views (recursively), rules on other tables, foreign keys from
+-- other tables, inheritance children.  Each with the statement that drops it
+-- and the statements that recreate it; listed in creation order.
+CREATE FUNCTION dedup._dependents(rel regclass) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH RECURSIVE v(oid, depth) AS (
+  SELECT r.ev_class, 1
+    FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid
+    JOIN pg_class vc ON vc.oid = r.ev_class
+   WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+     AND d.refobjid = rel AND r.ev_class <> rel AND vc.relkind IN ('v', 'm')
+  UNION
+  SELECT r.ev_class, v.depth + 1
+    FROM v JOIN pg_depend d ON d.refclassid = 'pg_class'::regclass AND d.refobjid = v.oid
+    JOIN pg_rewrite r ON r.oid = d.objid AND d.classid = 'pg_rewrite'::regclass
+    JOIN pg_class vc ON vc.oid = r.ev_class
+   WHERE r.ev_class <> v.oid AND vc.relkind IN ('v', 'm')),
+views AS (
+  SELECT vc.oid, max(v.depth) AS depth, vc.relkind, vc.relacl, vc.reloptions,
+         format('%I.%I', n.nspname, vc.relname) AS q, pg_get_userbyid(vc.relowner) AS owner,
+         regexp_replace(pg_get_viewdef(vc.oid), ';\s*$', '') AS def
+    FROM v JOIN pg_class vc ON vc.oid = v.oid JOIN pg_namespace n ON n.oid = vc.relnamespace
+   GROUP BY vc.oid, n.nspname),
+deps AS (
+  SELECT 1 AS ord, depth, q AS name,
+         CASE relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END AS kind,
+         format('DROP %s %s', CASE relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, q) AS drop,
+         (SELECT jsonb_agg(s ORDER BY n)
+            FROM (SELECT 1 AS n, CASE views.relkind WHEN 'v' THEN
+                           format('CREATE VIEW %s%s AS %s', views.q,
+                                  ' WITH (' || array_to_string(views.reloptions, ', ') || ')', views.def)
+                         ELSE format('CREATE MATERIALIZED VIEW %s%s AS %s WITH DATA', views.q,
+                                     ' WITH (' || array_to_string(views.reloptions, ', ') || ')', views.def) END AS s
+                  UNION ALL SELECT 2, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = views.oid
+                  UNION ALL SELECT 3, pg_get_triggerdef(t.oid) FROM pg_trigger t
+                             WHERE t.tgrelid = views.oid AND NOT t.tgisinternal
+                  UNION ALL SELECT 4, pg_get_ruledef(r.oid) FROM pg_rewrite r
+                             WHERE r.ev_class = views.oid AND r.rulename <> '_RETURN'
+                  UNION ALL SELECT 5, format('COMMENT ON %s %s IS %L',
+                                             CASE views.relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END,
+                                             views.q, d.description)
+                              FROM pg_description d WHERE d.classoid = 'pg_class'::regclass
+                               AND d.objoid = views.oid AND d.objsubid = 0
+                  UNION ALL SELECT 6, format('COMMENT ON COLUMN %s.%I IS %L', views.q, a.attname, d.description)
+                              FROM pg_description d JOIN pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
+                             WHERE d.classoid = 'pg_class'::regclass AND d.objoid = views.oid AND d.objsubid > 0
+                  UNION ALL SELECT 7, format('ALTER TABLE %s OWNER TO %I', views.q, views.owner)
+                  UNION ALL SELECT 8, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)',
+                                             views.q, views.relacl, 'TABLE')) s) AS create
+    FROM views
+  UNION ALL
+  SELECT 2, 0, format('%s on %I.%I', quote_ident(r.rulename), n.nspname, t.relname), 'rule',
+         format('DROP RULE %I ON %I.%I', r.rulename, n.nspname, t.relname),
+         jsonb_build_array(pg_get_ruledef(r.oid))
+    FROM pg_rewrite r JOIN pg_class t ON t.oid = r.ev_class AND t.relkind IN ('r', 'p')
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+   WHERE r.ev_class <> rel
+     AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_rewrite'::regclass
+                    AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid = rel)
+  UNION ALL
+  SELECT 3, 0, format('%I on %I.%I', k.conname, n.nspname, t.relname), 'foreign key',
+         format('ALTER TABLE %I.%I DROP CONSTRAINT %I', n.nspname, t.relname, k.conname),
+         jsonb_build_array(format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname,
+                                  k.conname, pg_get_constraintdef(k.oid)))
+    FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+   WHERE k.contype = 'f' AND k.confrelid = rel AND k.conrelid <> rel AND k.conparentid = 0
+  UNION ALL
+  SELECT 4, 0, format('%I.%I', n.nspname, t.relname), 'inheritance child', NULL, '[]'::jsonb
+    FROM pg_inherits h JOIN pg_class t ON t.oid = h.inhrelid AND NOT t.relispartition
+    JOIN pg_namespace n ON n.oid = t.relnamespace
+   WHERE h.inhparent = rel)
+SELECT coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'drop', drop, 'create', "create")
+                          ORDER BY ord, depth, name), '[]')
+  FROM deps
+$$;
+
+-- The statements that undo a journaled drop, in order: every table's
+-- sequences and CREATE (parents first), then their constraints, indexes,
+-- policies, grants... (children first), then the dependents.
+CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT s FROM (
+  SELECT 1 AS phase, t.ord, p.n, p.s
+    FROM jsonb_array_elements(detail -> 'tables') WITH ORDINALITY t(d, ord),
+         jsonb_array_elements_text((t.d -> 'pre') || jsonb_build_array(t.d ->> 'create'))
+           WITH ORDINALITY p(s, n)
+  UNION ALL
+  SELECT 2, -t.ord, p.n, p.s
+    FROM jsonb_array_elements(detail -> 'tables') WITH ORDINALITY t(d, ord),
+         jsonb_array_elements_text(t.d -> 'post') WITH ORDINALITY p(s, n)
+  UNION ALL
+  SELECT 3, t.ord, p.n, p.s
+    FROM jsonb_array_elements(detail -> 'dependents') WITH ORDINALITY t(d, ord),
+         jsonb_array_elements_text(t.d -> 'create') WITH ORDINALITY p(s, n)) x
+ORDER BY phase, ord, n
+$$;
+
+-- Sets a relation's privileges to exactly acl (NULL: the owner's defaults),
+-- through REVOKE and GRANT, whatever default privileges gave it.
+CREATE FUNCTION dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS void
+AS 'MODULE_PATHNAME', 'dedup_set_acl'
+LANGUAGE C CALLED ON NULL INPUT SET search_path = pg_catalog, pg_temp;
+
+-- Safe operations -----------------------------------------------------------
+
+CREATE FUNCTION dedup.backup_table(tbl regclass, backup_name name DEFAULT NULL)
+RETURNS regclass
+AS 'MODULE_PATHNAME', 'dedup_backup_table'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup.backup_table(regclass, name) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.backup_table(regclass, name) IS
+'copy a table while writers are blocked, prove the copy by count and fingerprint, journal it';
+
+CREATE FUNCTION dedup.drop_if_empty(tbl regclass, "cascade" boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'dedup_drop_if_empty'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup.drop_if_empty(regclass, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.drop_if_empty(regclass, boolean) IS
+'drop a table only if no row is visible once writers and readers are locked out; journaled, undoable';
+
+CREATE FUNCTION dedup.restore_backup(backup regclass, target regclass DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'dedup_restore_backup'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup.restore_backup(regclass, regclass) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.restore_backup(regclass, regclass) IS
+'put a backup''s rows back (recreating the table if it was dropped) and verify the fingerprint';
+
+CREATE FUNCTION dedup.undo(journal_id bigint)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dedup_undo'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup.undo(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.undo(bigint) IS
+'reverse a journal entry: recreate a dropped table with its dependents, or drop a backup';

@@ -22,6 +22,16 @@
 /* Set-returning functions in materialize mode (InitMaterializedSRF is 15+). */
 #define dedup_init_srf(fcinfo) InitMaterializedSRF((fcinfo), 0)
 
+/* Does the current user own the relation (directly or through a role)? */
+#include "utils/acl.h"
+#if PG_VERSION_NUM >= 160000
+#include "catalog/pg_class.h"
+#define dedup_owns_relation(relid) \
+	object_ownercheck(RelationRelationId, (relid), GetUserId())
+#else
+#define dedup_owns_relation(relid) pg_class_ownercheck((relid), GetUserId())
+#endif
+
 /*
  * Number of blocks in the main fork of a permanent or unlogged heap, from
  * its pg_class row, without building a relcache entry.  The caller holds a

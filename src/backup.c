@@ -1,0 +1,571 @@
+/*-------------------------------------------------------------------------
+ *
+ * backup.c
+ *	  dedup.backup_table(): a verified copy of a table.
+ *	  dedup.restore_backup(): its rows put back, verified again.
+ *
+ * The copy is made while writers are blocked (SHARE lock on the table and
+ * every partition), straight from the table's heap into the new backup
+ * through the multi-insert path COPY uses; the rows are fingerprinted as
+ * they are copied, then the backup is read back and fingerprinted again.
+ * Only matching count and fingerprint make a backup; they go to the journal.
+ *
+ * A backup never lets a role read or write rows it could not before: it is
+ * owned by the table's owner, every privilege on it is revoked (Supabase's
+ * default grants to anon and authenticated included), and row level
+ * security is enabled on it with no policy, so a later GRANT exposes no row.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "compat.h"
+#include "ddl.h"
+
+PG_FUNCTION_INFO_V1(dedup_backup_table);
+PG_FUNCTION_INFO_V1(dedup_restore_backup);
+
+#define COPY_BATCH 1000
+
+/* "<table>_backup_<YYYYMMDD>", shortened with a hash when over 63 bytes. */
+static char *
+default_backup_name(const char *relname)
+{
+	char	   *day = dedup_query_value("SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDD')",
+										0, NULL, NULL);
+	char	   *name = psprintf("%s_backup_%s", relname, day);
+
+	if (strlen(name) >= NAMEDATALEN)
+	{
+		char	   *suffix = psprintf("_%08x_backup_%s",
+									  hash_bytes((const unsigned char *) relname, strlen(relname)),
+									  day);
+		int			keep = pg_mbcliplen(relname, strlen(relname),
+										NAMEDATALEN - 1 - strlen(suffix));
+
+		name = psprintf("%.*s%s", keep, relname, suffix);
+	}
+	return name;
+}
+
+/*
+ * Copy every row of src (and its partitions, for a partitioned table) into
+ * dst, matching columns by name; fingerprint the rows as they go.
+ */
+static void
+copy_rows(Relation src, Relation dst, DedupFingerprint *fp)
+{
+	TupleDesc	ddesc = RelationGetDescr(dst);
+	int			natts = ddesc->natts;
+	AttrNumber *dattnums = palloc(sizeof(AttrNumber) * Max(natts, 1));
+	AttrNumber *map = palloc(sizeof(AttrNumber) * Max(natts, 1));
+	TupleTableSlot *slots[COPY_BATCH];
+	BulkInsertState bistate = GetBulkInsertState();
+	CommandId	cid = GetCurrentCommandId(true);
+	List	   *members;
+	ListCell   *lc;
+	Snapshot	snapshot;
+	StringInfoData buf;
+	int			nbuf = 0;
+	int			i;
+
+	members = src->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ?
+		find_all_inheritors(RelationGetRelid(src), NoLock, NULL) :
+		list_make1_oid(RelationGetRelid(src));
+	for (i = 0; i < natts; i++)
+		dattnums[i] = i + 1;
+	memset(slots, 0, sizeof(slots));
+	initStringInfo(&buf);
+	memset(fp, 0, sizeof(*fp));
+
+	/* the caller holds the SHARE locks: this snapshot sees every committed row */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	foreach(lc, members)
+	{
+		Relation	rel = relation_open(lfirst_oid(lc), NoLock);
+		TableScanDesc scan;
+		TupleTableSlot *in;
+		AttrNumber	maxatt = 0;
+
+		if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
+		{
+			relation_close(rel, NoLock);
+			continue;
+		}
+		for (i = 0; i < natts; i++)
+		{
+			map[i] = get_attnum(RelationGetRelid(rel),
+								NameStr(TupleDescAttr(ddesc, i)->attname));
+			if (map[i] == InvalidAttrNumber)
+				elog(ERROR, "dedup: column \"%s\" missing from \"%s\"",
+					 NameStr(TupleDescAttr(ddesc, i)->attname), RelationGetRelationName(rel));
+			maxatt = Max(maxatt, map[i]);
+		}
+		scan = table_beginscan(rel, snapshot, 0, NULL);
+		in = table_slot_create(rel, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, in))
+		{
+			TupleTableSlot *out;
+
+			CHECK_FOR_INTERRUPTS();
+			if (slots[nbuf] == NULL)
+				slots[nbuf] = table_slot_create(dst, NULL);
+			out = slots[nbuf];
+			ExecClearTuple(out);
+			slot_getsomeattrs(in, maxatt);
+			for (i = 0; i < natts; i++)
+			{
+				out->tts_values[i] = in->tts_values[map[i] - 1];
+				out->tts_isnull[i] = in->tts_isnull[map[i] - 1];
+			}
+			ExecStoreVirtualTuple(out);
+			ExecMaterializeSlot(out);	/* the source buffer is released next */
+			dedup_fp_add_row(fp, &buf, ddesc, out->tts_values, out->tts_isnull,
+							 dattnums, natts);
+			if (++nbuf == COPY_BATCH)
+			{
+				table_multi_insert(dst, slots, nbuf, cid, TABLE_INSERT_SKIP_FSM, bistate);
+				nbuf = 0;
+			}
+		}
+		ExecDropSingleTupleTableSlot(in);
+		table_endscan(scan);
+		relation_close(rel, NoLock);
+	}
+	if (nbuf > 0)
+		table_multi_insert(dst, slots, nbuf, cid, TABLE_INSERT_SKIP_FSM, bistate);
+	UnregisterSnapshot(snapshot);
+	for (i = 0; i < COPY_BATCH; i++)
+		if (slots[i])
+			ExecDropSingleTupleTableSlot(slots[i]);
+	FreeBulkInsertState(bistate);
+	table_finish_bulk_insert(dst, TABLE_INSERT_SKIP_FSM);
+	pfree(buf.data);
+}
+
+static bool
+same_names(List *a, List *b)
+{
+	ListCell   *la,
+			   *lb;
+
+	if (list_length(a) != list_length(b))
+		return false;
+	forboth(la, a, lb, b)
+		if (strcmp((char *) lfirst(la), (char *) lfirst(lb)) != 0)
+		return false;
+	return true;
+}
+
+/* The json text of a journal detail for a backup. */
+static char *
+backup_detail(Oid src, Oid bak, List *cols, const DedupFingerprint *fp, List *sql)
+{
+	StringInfoData d;
+
+	initStringInfo(&d);
+	appendStringInfoChar(&d, '{');
+	dedup_json_str(&d, "source", dedup_qualified_name(src));
+	dedup_json_raw(&d, "source_oid", psprintf("%u", src));
+	dedup_json_str(&d, "backup", dedup_qualified_name(bak));
+	dedup_json_raw(&d, "backup_oid", psprintf("%u", bak));
+	dedup_json_raw(&d, "rows", psprintf(INT64_FORMAT, fp->rows));
+	dedup_json_str(&d, "fingerprint", dedup_fp_hex(fp));
+	dedup_json_raw(&d, "columns", dedup_json_array(cols));
+	dedup_json_raw(&d, "sql", dedup_json_array(sql));
+	appendStringInfoChar(&d, '}');
+	return d.data;
+}
+
+static Oid
+backup_internal(Oid relid, const char *given_name)
+{
+	Relation	src;
+	Relation	dst;
+	Oid			nsp;
+	Oid			existing;
+	Oid			bakid;
+	char	   *relname;
+	char	   *bakname;
+	char	   *bakq;
+	List	   *cols;
+	List	   *sql = NIL;
+	DedupFingerprint copied,
+				readback;
+	char	   *stmt;
+	Oid			owner;
+
+	dedup_check_journal_access();
+	dedup_check_target(relid, "back up");
+	/* SHARE: readers go on, writers wait until we commit */
+	dedup_lock_tree(relid, ShareLock);
+	dedup_check_target(relid, "back up");	/* re-check under the lock */
+
+	src = relation_open(relid, NoLock);
+	relname = pstrdup(RelationGetRelationName(src));
+	nsp = RelationGetNamespace(src);
+	owner = src->rd_rel->relowner;
+	cols = dedup_column_names(relid);
+
+	bakname = given_name ? pstrdup(given_name) : default_backup_name(relname);
+	bakq = quote_qualified_identifier(get_namespace_name(nsp), bakname);
+	existing = get_relname_relid(bakname, nsp);
+
+	if (OidIsValid(existing))
+	{
+		DedupFingerprint have,
+					want;
+		List	   *bcols;
+
+		/* idempotent: a backup of that name with the table's content is it */
+		LockRelationOid(existing, ShareLock);
+		bcols = dedup_column_names(existing);
+		memset(&have, 0, sizeof(have));
+		memset(&want, 0, sizeof(want));
+		if (same_names(cols, bcols))
+		{
+			dedup_fingerprint_relation(existing, bcols, &have);
+			dedup_fingerprint_relation(relid, bcols, &want);
+		}
+		if (same_names(cols, bcols) && dedup_fp_equal(&have, &want))
+		{
+			ereport(NOTICE,
+					(errmsg("backup \"%s\" already holds the rows of \"%s\"", bakname, relname),
+					 errdetail(INT64_FORMAT " rows, fingerprint %s; nothing was copied.",
+							   have.rows, dedup_fp_hex(&have))));
+			relation_close(src, NoLock);
+			return existing;
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_TABLE),
+				 errmsg("backup \"%s\" already exists and differs from \"%s\"", bakname, relname),
+				 same_names(cols, bcols) ?
+				 errdetail("It holds " INT64_FORMAT " rows (fingerprint %s); the table holds " INT64_FORMAT " (fingerprint %s). Nothing was changed.",
+						   have.rows, dedup_fp_hex(&have), want.rows, dedup_fp_hex(&want)) :
+				 errdetail("Its columns are not the table's. Nothing was changed."),
+				 errhint("Drop or rename \"%s\", or pass another backup_name.", bakname)));
+	}
+
+	/* create it: same columns, types, collations and NOT NULL; nothing else */
+	stmt = psprintf("CREATE TABLE %s (LIKE %s)", bakq, dedup_qualified_name(relid));
+	dedup_exec(stmt);
+	sql = lappend(sql, stmt);
+	bakid = get_relname_relid(bakname, nsp);
+	if (!OidIsValid(bakid))
+		elog(ERROR, "dedup: backup \"%s\" was not created", bakname);
+
+	/* no one gains access: the table's owner, no grants, RLS with no policy */
+	if (owner != GetUserId())
+	{
+		stmt = psprintf("ALTER TABLE %s OWNER TO %s", bakq,
+						quote_identifier(GetUserNameFromId(owner, false)));
+		dedup_exec(stmt);
+		sql = lappend(sql, stmt);
+	}
+	stmt = psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
+					quote_literal_cstr(bakq));
+	dedup_exec(stmt);
+	sql = lappend(sql, stmt);
+	stmt = psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", bakq);
+	dedup_exec(stmt);
+	sql = lappend(sql, stmt);
+	if (src->rd_rel->relforcerowsecurity)
+	{
+		stmt = psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", bakq);
+		dedup_exec(stmt);
+		sql = lappend(sql, stmt);
+	}
+
+	/* copy, then read the copy back */
+	dst = table_open(bakid, AccessExclusiveLock);
+	copy_rows(src, dst, &copied);
+	table_close(dst, NoLock);
+	CommandCounterIncrement();
+	dedup_fingerprint_relation(bakid, cols, &readback);
+	if (!dedup_fp_equal(&copied, &readback))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("backup of \"%s\" does not match the table", relname),
+				 errdetail("Copied " INT64_FORMAT " rows (fingerprint %s), read back " INT64_FORMAT " (fingerprint %s). Nothing was changed.",
+						   copied.rows, dedup_fp_hex(&copied), readback.rows,
+						   dedup_fp_hex(&readback))));
+
+	stmt = psprintf("COMMENT ON TABLE %s IS %s", bakq,
+					quote_literal_cstr(psprintf("dedup backup of %s: " INT64_FORMAT " rows, fingerprint %s",
+												dedup_qualified_name(relid), copied.rows,
+												dedup_fp_hex(&copied))));
+	dedup_exec(stmt);
+	sql = lappend(sql, stmt);
+	sql = lappend(sql, psprintf("-- " INT64_FORMAT " rows copied from %s", copied.rows,
+								dedup_qualified_name(relid)));
+
+	dedup_journal_write("backup", dedup_qualified_name(relid),
+						backup_detail(relid, bakid, cols, &copied, sql));
+	relation_close(src, NoLock);
+	return bakid;
+}
+
+/*
+ * dedup.backup_table(tbl regclass, backup_name name DEFAULT NULL) RETURNS regclass
+ *
+ *	 SELECT dedup.backup_table('public.members');   -- public.members_backup_20261121
+ *
+ * Idempotent: a backup of that name whose rows match the table is returned
+ * with a notice; one that differs is an error.
+ */
+Datum
+dedup_backup_table(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile Oid result = InvalidOid;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "dedup: SPI_connect failed");
+		result = backup_internal(PG_GETARG_OID(0),
+								 PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)));
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		dedup_rethrow_unchanged(cxt);
+	}
+	PG_END_TRY();
+	PG_RETURN_OID(result);
+}
+
+/* Fingerprint difference after - before (what was added). */
+static DedupFingerprint
+fp_minus(const DedupFingerprint *after, const DedupFingerprint *before)
+{
+	DedupFingerprint d;
+
+	d.rows = after->rows - before->rows;
+	d.h1 = after->h1 - before->h1;
+	d.h2 = after->h2 - before->h2;
+	return d;
+}
+
+static int64
+restore_internal(Oid bakid, Oid target)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	char	   *bakq = dedup_qualified_name(bakid);
+	char	   *entry;
+	char	   *source;
+	int64		entry_id;
+	List	   *cols;
+	DedupFingerprint recorded,
+				now,
+				before,
+				after,
+				added;
+	char	   *fphex;
+	StringInfoData ins;
+	StringInfoData sel;
+	StringInfoData d;
+	ListCell   *lc;
+	List	   *sql = NIL;
+	int64		n;
+	bool		first = true;
+
+	dedup_check_journal_access();
+	dedup_check_target(bakid, "restore from");
+
+	/* the backup's journal entry says what it holds */
+	args[0] = CStringGetTextDatum(psprintf("%u", bakid));
+	entry = dedup_query_value("SELECT j.id FROM dedup.journal j"
+							  " WHERE j.action OPERATOR(pg_catalog.=) 'backup'"
+							  "   AND j.detail->>'backup_oid' OPERATOR(pg_catalog.=) $1"
+							  " ORDER BY j.id DESC LIMIT 1", 1, types, args);
+	if (entry == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a backup taken by dedup.backup_table()", bakq),
+				 errdetail("No journal entry records it. Nothing was changed."),
+				 errhint("Copy its rows with INSERT ... SELECT instead.")));
+	entry_id = pg_strtoint64(entry);
+	args[0] = Int64GetDatum(entry_id);
+	types[0] = INT8OID;
+	source = dedup_query_value("SELECT detail->>'source' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
+							   1, types, args);
+	cols = dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text(detail->'columns')"
+							  "  FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
+							  1, types, args);
+	recorded.rows = pg_strtoint64(dedup_query_value("SELECT detail->>'rows' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
+													1, types, args));
+	fphex = dedup_query_value("SELECT detail->>'fingerprint' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
+							  1, types, args);
+
+	/* the backup must still hold what was recorded */
+	LockRelationOid(bakid, ShareLock);
+	dedup_fingerprint_relation(bakid, cols, &now);
+	if (now.rows != recorded.rows || strcmp(dedup_fp_hex(&now), fphex) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("backup \"%s\" no longer matches its fingerprint", bakq),
+				 errdetail("Journal entry " INT64_FORMAT " recorded " INT64_FORMAT " rows (fingerprint %s); it now holds " INT64_FORMAT " (fingerprint %s). Nothing was changed.",
+						   entry_id, recorded.rows, fphex, now.rows, dedup_fp_hex(&now))));
+
+	/* default target: the table it was taken from, recreated if dropped */
+	if (!OidIsValid(target))
+	{
+		char	   *dropid;
+
+		types[0] = TEXTOID;
+		args[0] = CStringGetTextDatum(source);
+		target = dedup_lookup_relation(source);
+		if (!OidIsValid(target))
+		{
+			dropid = dedup_query_value("SELECT j.id FROM dedup.journal j"
+									   " WHERE j.action OPERATOR(pg_catalog.=) 'drop'"
+									   "   AND j.target OPERATOR(pg_catalog.=) $1"
+									   "   AND NOT EXISTS (SELECT 1 FROM dedup.journal u"
+									   "       WHERE u.action OPERATOR(pg_catalog.=) 'undo'"
+									   "         AND (u.detail->>'undone')::pg_catalog.int8 OPERATOR(pg_catalog.=) j.id)"
+									   " ORDER BY j.id DESC LIMIT 1", 1, types, args);
+			if (dropid)
+			{
+				ereport(NOTICE,
+						(errmsg("recreating \"%s\" from journal entry %s", source, dropid)));
+				(void) dedup_undo_internal(pg_strtoint64(dropid));
+				sql = lappend(sql, psprintf("SELECT dedup.undo(%s)", dropid));
+			}
+			else
+			{
+				char	   *stmt = psprintf("CREATE TABLE %s (LIKE %s)", source, bakq);
+
+				ereport(NOTICE,
+						(errmsg("recreating \"%s\" from the columns of \"%s\"", source, bakq),
+						 errdetail("No journaled drop of it was found: defaults, constraints, indexes, triggers and grants are not restored; its privileges are the owner's only.")));
+				dedup_exec(stmt);
+				sql = lappend(sql, stmt);
+				stmt = psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
+								quote_literal_cstr(source));
+				dedup_exec(stmt);
+				sql = lappend(sql, stmt);
+			}
+			target = dedup_lookup_relation(source);
+			if (!OidIsValid(target))
+				elog(ERROR, "dedup: could not recreate \"%s\"", source);
+		}
+	}
+
+	dedup_check_target(target, "restore into");
+	/* SHARE ROW EXCLUSIVE: readers go on, no other writer until we commit */
+	dedup_lock_tree(target, ShareRowExclusiveLock);
+	dedup_check_target(target, "restore into");
+
+	/* every backup column must land somewhere */
+	foreach(lc, cols)
+		if (get_attnum(target, (char *) lfirst(lc)) == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("table \"%s\" has no column \"%s\"", get_rel_name(target),
+							(char *) lfirst(lc)),
+					 errdetail("Restoring would lose that column's values. Nothing was changed."),
+					 errhint("Add the column, or restore into another table.")));
+
+	dedup_fingerprint_relation(target, cols, &before);
+
+	initStringInfo(&ins);
+	initStringInfo(&sel);
+	foreach(lc, cols)
+	{
+		char	   *c = (char *) lfirst(lc);
+
+		if (get_attgenerated(target, get_attnum(target, c)) != '\0')
+			continue;			/* computed again by the target */
+		appendStringInfo(&ins, "%s%s", first ? "" : ", ", quote_identifier(c));
+		first = false;
+	}
+	appendStringInfo(&sel, "INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
+					 dedup_qualified_name(target), ins.data, ins.data, bakq);
+	if (SPI_execute(sel.data, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "dedup: could not insert into \"%s\"", get_rel_name(target));
+	n = (int64) SPI_processed;
+	sql = lappend(sql, sel.data);
+	CommandCounterIncrement();
+
+	dedup_fingerprint_relation(target, cols, &after);
+	added = fp_minus(&after, &before);
+	if (n != recorded.rows || !dedup_fp_equal(&added, &now))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("rows restored into \"%s\" do not match backup \"%s\"",
+						get_rel_name(target), bakq),
+				 errdetail("The backup holds " INT64_FORMAT " rows (fingerprint %s); the table gained " INT64_FORMAT " (fingerprint %s). Nothing was changed.",
+						   now.rows, dedup_fp_hex(&now), added.rows, dedup_fp_hex(&added)),
+				 errhint("A trigger or rule on the table may change inserted rows: disable it with ALTER TABLE ... DISABLE TRIGGER, then retry.")));
+
+	initStringInfo(&d);
+	appendStringInfoChar(&d, '{');
+	dedup_json_str(&d, "backup", bakq);
+	dedup_json_raw(&d, "backup_oid", psprintf("%u", bakid));
+	dedup_json_raw(&d, "backup_entry", psprintf(INT64_FORMAT, entry_id));
+	dedup_json_str(&d, "target", dedup_qualified_name(target));
+	dedup_json_raw(&d, "target_oid", psprintf("%u", target));
+	dedup_json_raw(&d, "rows", psprintf(INT64_FORMAT, n));
+	dedup_json_str(&d, "fingerprint", dedup_fp_hex(&added));
+	dedup_json_raw(&d, "sql", dedup_json_array(sql));
+	appendStringInfoChar(&d, '}');
+	dedup_journal_write("restore", dedup_qualified_name(target), d.data);
+	return n;
+}
+
+/*
+ * dedup.restore_backup(backup regclass, target regclass DEFAULT NULL) RETURNS bigint
+ *
+ *	 SELECT dedup.restore_backup('public.members_backup_20261121');
+ *
+ * Inserts the backup's rows into target (default: the table the backup was
+ * taken from, recreated from the journal if it was dropped), checks that
+ * the rows added match the backup's fingerprint, and returns their count.
+ */
+Datum
+dedup_restore_backup(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile int64 result = 0;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "dedup: SPI_connect failed");
+		result = restore_internal(PG_GETARG_OID(0),
+								  PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1));
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		dedup_rethrow_unchanged(cxt);
+	}
+	PG_END_TRY();
+	PG_RETURN_INT64(result);
+}

@@ -1,0 +1,60 @@
+/*-------------------------------------------------------------------------
+ *
+ * ddl.h
+ *	  What the changing functions share: target checks, running SQL through
+ *	  SPI, the journal, row fingerprints.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef DEDUP_DDL_H
+#define DEDUP_DDL_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+#include "utils/relcache.h"
+
+/*
+ * An order-independent fingerprint of a multiset of rows: the row count and
+ * two 64-bit sums of per-row hashes over canonical column values (detoasted,
+ * so the same values stored differently hash alike).  Fingerprints add up:
+ * fp(A + B) = fp(A) + fp(B).
+ */
+typedef struct DedupFingerprint
+{
+	int64		rows;
+	uint64		h1;
+	uint64		h2;
+} DedupFingerprint;
+
+/* journal.c */
+extern void dedup_check_journal_access(void);
+extern int64 dedup_journal_write(const char *action, const char *target,
+								 const char *detail);
+extern void dedup_json_str(StringInfo buf, const char *key, const char *value);
+extern void dedup_json_raw(StringInfo buf, const char *key, const char *json);
+extern char *dedup_json_array(List *strings);
+extern void dedup_rethrow_unchanged(MemoryContext cxt);
+
+/* ddl.c */
+extern void dedup_check_target(Oid relid, const char *verb);
+extern char *dedup_qualified_name(Oid relid);
+extern Oid	dedup_lookup_relation(const char *qualname);
+extern void dedup_exec(const char *sql);
+extern char *dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values);
+extern List *dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values);
+extern void dedup_lock_tree(Oid relid, LOCKMODE mode);
+
+/* fingerprint.c */
+extern void dedup_fp_add_row(DedupFingerprint *fp, StringInfo buf, TupleDesc desc,
+							 Datum *values, bool *isnull, AttrNumber *attnums, int n);
+extern void dedup_fingerprint_relation(Oid relid, List *colnames, DedupFingerprint *fp);
+extern char *dedup_fp_hex(const DedupFingerprint *fp);
+extern bool dedup_fp_equal(const DedupFingerprint *a, const DedupFingerprint *b);
+extern List *dedup_column_names(Oid relid);
+
+/* undo.c */
+extern char *dedup_undo_internal(int64 journal_id);
+
+#endif							/* DEDUP_DDL_H */
