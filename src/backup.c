@@ -5,10 +5,15 @@
  *	  dedup.restore_backup(): its rows put back, verified again.
  *
  * The copy is made while writers are blocked (SHARE lock on the table and
- * every partition), straight from the table's heap into the new backup
- * through the multi-insert path COPY uses; the rows are fingerprinted as
- * they are copied, then the backup is read back and fingerprinted again.
- * Only matching count and fingerprint make a backup; they go to the journal.
+ * every partition), straight from the table's heap into the new backup.
+ * The backup was created in this transaction and nobody else can see it,
+ * so its pages are built in local memory, WAL-logged whole and written to
+ * storage directly, as CLUSTER does (on PostgreSQL 17, through the
+ * multi-insert path COPY uses).  Each row is fingerprinted as it is read
+ * from the table, and again as it is decoded from the backup's page image
+ * just before that page is written (or, through the multi-insert path, as
+ * the backup is read back).  Only matching counts and fingerprints make a
+ * backup; they go to the journal.
  *
  * A backup never lets a role read or write rows it could not before: it is
  * owned by the table's owner, every privilege on it is revoked (Supabase's
@@ -20,11 +25,15 @@
 #include "postgres.h"
 
 #include "access/heapam.h"
+#include "access/heaptoast.h"
+#include "access/htup_details.h"
+#include "access/xloginsert.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
@@ -33,7 +42,10 @@
 #include "executor/tuptable.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
 #include "storage/lmgr.h"
+#include "storage/smgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -46,6 +58,113 @@ PG_FUNCTION_INFO_V1(dedup_backup_table);
 PG_FUNCTION_INFO_V1(dedup_restore_backup);
 
 #define COPY_BATCH 1000
+
+#if DEDUP_BULK_WRITE
+/*
+ * Pages of a relation created in this transaction, built in local memory
+ * and written straight to storage, as CLUSTER's rewriteheap does: nobody
+ * else can see the relation before we commit, each page is WAL-logged whole
+ * (when the relation needs WAL) and the file is synced before commit, so
+ * the shared buffer pool is not needed at all.
+ */
+typedef struct PageWriter
+{
+	Relation	rel;
+	PGAlignedBlock page;
+	bool		valid;
+	BlockNumber blkno;
+	TransactionId xid;
+	CommandId	cid;
+	Size		reserve;		/* fillfactor's free space */
+	DedupFpColumns *fpcols;		/* every column of the relation */
+	Datum	   *values;
+	bool	   *isnull;
+	DedupFingerprint written;	/* of the rows decoded from the written pages */
+} PageWriter;
+
+/*
+ * Write the page being built.  Every row on it is first decoded from the
+ * page image itself (values moved to TOAST fetched back) and fingerprinted:
+ * what reaches storage is what the fingerprint says.
+ */
+static void
+pw_flush(PageWriter *w)
+{
+	Page		page = (Page) w->page.data;
+	OffsetNumber off;
+
+	if (!w->valid)
+		return;
+	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
+	{
+		ItemId		iid = PageGetItemId(page, off);
+		HeapTupleData tup;
+
+		tup.t_data = (HeapTupleHeader) PageGetItem(page, iid);
+		tup.t_len = ItemIdGetLength(iid);
+		tup.t_tableOid = RelationGetRelid(w->rel);
+		ItemPointerSet(&tup.t_self, w->blkno, off);
+		heap_deform_tuple(&tup, RelationGetDescr(w->rel), w->values, w->isnull);
+		dedup_fp_add_row(&w->written, w->fpcols, w->values, w->isnull);
+	}
+	if (RelationNeedsWAL(w->rel))
+		log_newpage(DEDUP_RELFILE(w->rel), MAIN_FORKNUM, w->blkno, page, true);
+	PageSetChecksumInplace(page, w->blkno);
+	smgrextend(RelationGetSmgr(w->rel), MAIN_FORKNUM, w->blkno, (char *) page, true);
+	w->blkno++;
+	w->valid = false;
+}
+
+/* Add a tuple (its header set as heap_insert would set it). */
+static void
+pw_insert(PageWriter *w, HeapTuple tup)
+{
+	Page		page = (Page) w->page.data;
+	HeapTuple	stored;
+	OffsetNumber off;
+	HeapTupleHeader onpage;
+	Size		len;
+
+	tup->t_data->t_infomask &= ~(HEAP_XACT_MASK);
+	tup->t_data->t_infomask2 &= ~(HEAP2_XACT_MASK);
+	tup->t_data->t_infomask |= HEAP_XMAX_INVALID;
+	HeapTupleHeaderSetXmin(tup->t_data, w->xid);
+	HeapTupleHeaderSetCmin(tup->t_data, w->cid);
+	HeapTupleHeaderSetXmax(tup->t_data, 0);
+	tup->t_tableOid = RelationGetRelid(w->rel);
+
+	stored = (HeapTupleHasExternal(tup) || tup->t_len > TOAST_TUPLE_THRESHOLD) ?
+		heap_toast_insert_or_update(w->rel, tup, NULL, HEAP_INSERT_SKIP_FSM) : tup;
+	len = MAXALIGN(stored->t_len);
+	if (len > MaxHeapTupleSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("row is too big: size %zu, maximum size %zu", len, MaxHeapTupleSize)));
+	if (w->valid && len + w->reserve > PageGetHeapFreeSpace(page))
+		pw_flush(w);
+	if (!w->valid)
+	{
+		PageInit(page, BLCKSZ, 0);
+		w->valid = true;
+	}
+	off = PageAddItem(page, (Item) stored->t_data, stored->t_len, InvalidOffsetNumber, false, true);
+	if (off == InvalidOffsetNumber)
+		elog(ERROR, "dedup: could not add a row to a page of \"%s\"", RelationGetRelationName(w->rel));
+	onpage = (HeapTupleHeader) PageGetItem(page, PageGetItemId(page, off));
+	ItemPointerSet(&onpage->t_ctid, w->blkno, off);
+	if (stored != tup)
+		heap_freetuple(stored);
+}
+
+static void
+pw_finish(PageWriter *w)
+{
+	pw_flush(w);
+	/* pages bypassed shared buffers: a checkpoint since would not have synced them */
+	if (RelationNeedsWAL(w->rel))
+		smgrimmedsync(RelationGetSmgr(w->rel), MAIN_FORKNUM);
+}
+#endif							/* DEDUP_BULK_WRITE */
 
 /* "<table>_backup_<YYYYMMDD>", shortened with a hash when over 63 bytes. */
 static char *
@@ -70,14 +189,15 @@ default_backup_name(const char *relname)
 
 /*
  * Copy every row of src (and its partitions, for a partitioned table) into
- * dst, matching columns by name; fingerprint the rows as they go.
+ * dst, matching columns by name; fingerprint the rows as they go (over the
+ * source's values, in the backup's column order, so the read-back
+ * fingerprint of the backup must equal it).
  */
 static void
-copy_rows(Relation src, Relation dst, DedupFingerprint *fp)
+copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *written)
 {
 	TupleDesc	ddesc = RelationGetDescr(dst);
 	int			natts = ddesc->natts;
-	AttrNumber *dattnums = palloc(sizeof(AttrNumber) * Max(natts, 1));
 	AttrNumber *map = palloc(sizeof(AttrNumber) * Max(natts, 1));
 	TupleTableSlot *slots[COPY_BATCH];
 	BulkInsertState bistate = GetBulkInsertState();
@@ -85,17 +205,37 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp)
 	List	   *members;
 	ListCell   *lc;
 	Snapshot	snapshot;
-	StringInfoData buf;
+	Datum	   *values = palloc(sizeof(Datum) * Max(natts, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(natts, 1));
+	bool		identity;
 	int			nbuf = 0;
 	int			i;
+#if DEDUP_BULK_WRITE
+	PageWriter	writer;
+	bool		bulk = dst->rd_rel->relam == HEAP_TABLE_AM_OID &&
+		RelationGetNumberOfBlocks(dst) == 0;
+
+	memset(&writer, 0, sizeof(writer));
+	writer.rel = dst;
+	writer.xid = GetCurrentTransactionId();
+	writer.cid = cid;
+	writer.reserve = RelationGetTargetPageFreeSpace(dst, HEAP_DEFAULT_FILLFACTOR);
+	writer.values = palloc(sizeof(Datum) * Max(natts, 1));
+	writer.isnull = palloc(sizeof(bool) * Max(natts, 1));
+	{
+		AttrNumber *all = palloc(sizeof(AttrNumber) * Max(natts, 1));
+
+		for (i = 0; i < natts; i++)
+			all[i] = i + 1;
+		writer.fpcols = dedup_fp_columns(ddesc, all, natts);
+	}
+#endif
+	memset(written, 0, sizeof(*written));
 
 	members = src->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ?
 		find_all_inheritors(RelationGetRelid(src), NoLock, NULL) :
 		list_make1_oid(RelationGetRelid(src));
-	for (i = 0; i < natts; i++)
-		dattnums[i] = i + 1;
 	memset(slots, 0, sizeof(slots));
-	initStringInfo(&buf);
 	memset(fp, 0, sizeof(*fp));
 
 	/* the caller holds the SHARE locks: this snapshot sees every committed row */
@@ -105,6 +245,7 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp)
 		Relation	rel = relation_open(lfirst_oid(lc), NoLock);
 		TableScanDesc scan;
 		TupleTableSlot *in;
+		DedupFpColumns *fpcols;
 		AttrNumber	maxatt = 0;
 
 		if (!RELKIND_HAS_STORAGE(rel->rd_rel->relkind))
@@ -121,30 +262,52 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp)
 					 NameStr(TupleDescAttr(ddesc, i)->attname), RelationGetRelationName(rel));
 			maxatt = Max(maxatt, map[i]);
 		}
+		/*
+		 * Same layout (no dropped or reordered columns) and no column added
+		 * with a default after rows existed (those rows do not store it):
+		 * copy tuples as they are.
+		 */
+		identity = RelationGetDescr(rel)->natts == natts &&
+			!(RelationGetDescr(rel)->constr && RelationGetDescr(rel)->constr->missing);
+		for (i = 0; identity && i < natts; i++)
+			identity = map[i] == i + 1;
+		fpcols = dedup_fp_columns(RelationGetDescr(rel), map, natts);
 		scan = table_beginscan(rel, snapshot, 0, NULL);
 		in = table_slot_create(rel, NULL);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, in))
 		{
-			TupleTableSlot *out;
+			HeapTuple	tup;
 
 			CHECK_FOR_INTERRUPTS();
-			if (slots[nbuf] == NULL)
-				slots[nbuf] = table_slot_create(dst, NULL);
-			out = slots[nbuf];
-			ExecClearTuple(out);
 			slot_getsomeattrs(in, maxatt);
-			for (i = 0; i < natts; i++)
+			dedup_fp_add_row(fp, fpcols, in->tts_values, in->tts_isnull);
+			if (identity)
+				tup = ExecCopySlotHeapTuple(in);
+			else
 			{
-				out->tts_values[i] = in->tts_values[map[i] - 1];
-				out->tts_isnull[i] = in->tts_isnull[map[i] - 1];
+				for (i = 0; i < natts; i++)
+				{
+					values[i] = in->tts_values[map[i] - 1];
+					nulls[i] = in->tts_isnull[map[i] - 1];
+				}
+				tup = heap_form_tuple(ddesc, values, nulls);
 			}
-			ExecStoreVirtualTuple(out);
-			ExecMaterializeSlot(out);	/* the source buffer is released next */
-			dedup_fp_add_row(fp, &buf, ddesc, out->tts_values, out->tts_isnull,
-							 dattnums, natts);
+#if DEDUP_BULK_WRITE
+			if (bulk)
+			{
+				pw_insert(&writer, tup);
+				heap_freetuple(tup);
+				continue;
+			}
+#endif
+			if (slots[nbuf] == NULL)
+				slots[nbuf] = MakeSingleTupleTableSlot(ddesc, &TTSOpsHeapTuple);
+			ExecStoreHeapTuple(tup, slots[nbuf], true);
 			if (++nbuf == COPY_BATCH)
 			{
 				table_multi_insert(dst, slots, nbuf, cid, TABLE_INSERT_SKIP_FSM, bistate);
+				for (i = 0; i < nbuf; i++)
+					ExecClearTuple(slots[i]);
 				nbuf = 0;
 			}
 		}
@@ -153,14 +316,31 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp)
 		relation_close(rel, NoLock);
 	}
 	if (nbuf > 0)
+	{
 		table_multi_insert(dst, slots, nbuf, cid, TABLE_INSERT_SKIP_FSM, bistate);
+		for (i = 0; i < nbuf; i++)
+			ExecClearTuple(slots[i]);
+	}
+#if DEDUP_BULK_WRITE
+	if (bulk)
+	{
+		pw_finish(&writer);
+		*written = writer.written;
+	}
+	else
+#endif
+	{
+		/* rows went through the table AM: read them back */
+		CommandCounterIncrement();
+		dedup_fingerprint_relation(RelationGetRelid(dst), dedup_column_names(RelationGetRelid(dst)),
+								   written);
+	}
 	UnregisterSnapshot(snapshot);
 	for (i = 0; i < COPY_BATCH; i++)
 		if (slots[i])
 			ExecDropSingleTupleTableSlot(slots[i]);
 	FreeBulkInsertState(bistate);
 	table_finish_bulk_insert(dst, TABLE_INSERT_SKIP_FSM);
-	pfree(buf.data);
 }
 
 static bool
@@ -298,10 +478,9 @@ backup_internal(Oid relid, const char *given_name)
 
 	/* copy, then read the copy back */
 	dst = table_open(bakid, AccessExclusiveLock);
-	copy_rows(src, dst, &copied);
+	copy_rows(src, dst, &copied, &readback);
 	table_close(dst, NoLock);
 	CommandCounterIncrement();
-	dedup_fingerprint_relation(bakid, cols, &readback);
 	if (!dedup_fp_equal(&copied, &readback))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

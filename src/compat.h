@@ -65,4 +65,17 @@ dedup_heap_nblocks(Form_pg_class rd_rel)
 #endif
 }
 
+/*
+ * Writing a new relation's pages straight to storage (as CLUSTER does):
+ * log_newpage() takes the relation's RelFileNode before 16 and its
+ * RelFileLocator from 16 on.  From 17 on the smgr sync API changed and
+ * backups use the multi-insert path instead.
+ */
+#define DEDUP_BULK_WRITE (PG_VERSION_NUM < 170000)
+#if PG_VERSION_NUM >= 160000
+#define DEDUP_RELFILE(rel) (&(rel)->rd_locator)
+#else
+#define DEDUP_RELFILE(rel) (&(rel)->rd_node)
+#endif
+
 #endif							/* DEDUP_COMPAT_H */

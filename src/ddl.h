@@ -17,8 +17,8 @@
 
 /*
  * An order-independent fingerprint of a multiset of rows: the row count and
- * two 64-bit sums of per-row hashes over canonical column values (detoasted,
- * so the same values stored differently hash alike).  Fingerprints add up:
+ * two 64-bit sums of 128-bit per-row hashes over the column values
+ * (detoasted, so the same values stored differently hash alike).  Fingerprints add up:
  * fp(A + B) = fp(A) + fp(B).
  */
 typedef struct DedupFingerprint
@@ -27,6 +27,20 @@ typedef struct DedupFingerprint
 	uint64		h1;
 	uint64		h2;
 } DedupFingerprint;
+
+/* The columns a fingerprint reads, prepared once per relation. */
+typedef struct DedupFpColumn
+{
+	int			index;			/* attnum - 1 */
+	int16		len;			/* attlen */
+	bool		byval;
+} DedupFpColumn;
+
+typedef struct DedupFpColumns
+{
+	int			n;
+	DedupFpColumn cols[FLEXIBLE_ARRAY_MEMBER];
+} DedupFpColumns;
 
 /* journal.c */
 extern void dedup_check_journal_access(void);
@@ -47,8 +61,9 @@ extern List *dedup_query_column(const char *sql, int nargs, Oid *types, Datum *v
 extern void dedup_lock_tree(Oid relid, LOCKMODE mode);
 
 /* fingerprint.c */
-extern void dedup_fp_add_row(DedupFingerprint *fp, StringInfo buf, TupleDesc desc,
-							 Datum *values, bool *isnull, AttrNumber *attnums, int n);
+extern DedupFpColumns *dedup_fp_columns(TupleDesc desc, AttrNumber *attnums, int n);
+extern void dedup_fp_add_row(DedupFingerprint *fp, const DedupFpColumns *cols,
+							 Datum *values, bool *isnull);
 extern void dedup_fingerprint_relation(Oid relid, List *colnames, DedupFingerprint *fp);
 extern char *dedup_fp_hex(const DedupFingerprint *fp);
 extern bool dedup_fp_equal(const DedupFingerprint *a, const DedupFingerprint *b);

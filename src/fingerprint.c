@@ -3,11 +3,10 @@
  * fingerprint.c
  *	  Order-independent fingerprints of a table's rows, to prove a copy.
  *
- * Each row is serialized canonically (per column: a null flag, then the
- * value's bytes; varlena values fully detoasted, so a value stored
- * compressed, out of line or with a short header hashes like the same value
- * stored plainly), hashed twice with different seeds, and the hashes are
- * summed over the rows.  The sums do not depend on row order, and they add
+ * Each row is hashed column by column into two 64-bit lanes (varlena values
+ * fully detoasted, so a value stored compressed, out of line or with a
+ * short header hashes like the same value stored plainly), and the row
+ * hashes are summed over the rows.  The sums do not depend on row order, and they add
  * up, so "rows inserted" = fp(after) - fp(before).
  *
  *-------------------------------------------------------------------------
@@ -20,7 +19,6 @@
 #include "access/tableam.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
-#include "common/hashfn.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
@@ -29,58 +27,163 @@
 
 #include "ddl.h"
 
-#define FP_SEED1 UINT64CONST(0x6465647570310001)
-#define FP_SEED2 UINT64CONST(0x9e3779b97f4a7c15)
+/*
+ * The hash: two independent 64-bit multiply-rotate lanes over a row's
+ * bytes, 8 at a time, finished with MurmurHash3's 64-bit mixer.  It guards
+ * against accidental differences (a lost or changed value), not against an
+ * adversary, and is several times faster than hash_bytes_extended(); the
+ * 128 bits make an accidental match of two different row sets negligible.
+ */
+#define P1 UINT64CONST(0x9E3779B185EBCA87)
+#define P2 UINT64CONST(0xC2B2AE3D27D4EB4F)
+#define P3 UINT64CONST(0x165667B19E3779F9)
+#define P4 UINT64CONST(0x85EBCA77C2B2AE63)
+#define NULL_MARK UINT64CONST(0x6e756c6c6e756c6c)
+
+static inline uint64
+rotl64(uint64 x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64
+fmix64(uint64 k)
+{
+	k ^= k >> 33;
+	k *= UINT64CONST(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return k;
+}
 
 /*
- * Add one row to fp.  values/isnull are indexed by attnum - 1 of desc;
- * attnums[0..n) says which columns, in which order, make up the row.
+ * The last 1..7 bytes of a value as one word, with two overlapping
+ * fixed-size loads (a variable-length memcpy becomes a byte loop); never
+ * reads outside [p, p + len).  The value's length is fed separately.
  */
-void
-dedup_fp_add_row(DedupFingerprint *fp, StringInfo buf, TupleDesc desc,
-				 Datum *values, bool *isnull, AttrNumber *attnums, int n)
+static inline uint64
+read_tail(const char *p, size_t len)
 {
+	if (len >= 4)
+	{
+		uint32		a,
+					b;
+
+		memcpy(&a, p, 4);
+		memcpy(&b, p + len - 4, 4);
+		return ((uint64) a << 32) | b;
+	}
+	return ((uint64) (unsigned char) p[0] << 16) |
+		((uint64) (unsigned char) p[len >> 1] << 8) |
+		(uint64) (unsigned char) p[len - 1];
+}
+
+/*
+ * Feed one 64-bit word.  Each lane alternates between two accumulators, so
+ * consecutive words do not wait on each other's multiply.
+ */
+#define FEED(w) \
+	do { \
+		uint64		w_ = (w); \
+		uint64		n1_ = rotl64(a1 ^ (w_ * P2), 31) * P1; \
+		uint64		n2_ = rotl64(a2 + (w_ * P3), 29) * P4; \
+		a1 = b1; b1 = n1_; \
+		a2 = b2; b2 = n2_; \
+	} while (0)
+
+/* What the hash needs to know of each column, read once per relation. */
+DedupFpColumns *
+dedup_fp_columns(TupleDesc desc, AttrNumber *attnums, int n)
+{
+	DedupFpColumns *c = palloc(offsetof(DedupFpColumns, cols) + sizeof(DedupFpColumn) * Max(n, 1));
 	int			i;
 
-	resetStringInfo(buf);
+	c->n = n;
 	for (i = 0; i < n; i++)
 	{
-		int			a = attnums[i] - 1;
-		Form_pg_attribute att = TupleDescAttr(desc, a);
-		Datum		v = values[a];
+		Form_pg_attribute att = TupleDescAttr(desc, attnums[i] - 1);
 
-		if (isnull[a])
+		c->cols[i].index = attnums[i] - 1;
+		c->cols[i].len = att->attlen;
+		c->cols[i].byval = att->attbyval;
+	}
+	return c;
+}
+
+/*
+ * Add one row to fp.  values/isnull are a deformed tuple of the relation
+ * cols was prepared for.  The row is streamed through the two lanes column
+ * by column (a null as a marker word, a fixed-size value as its bytes, a
+ * variable-size value as its length, then its bytes, detoasted first) and
+ * finished once.
+ */
+void
+dedup_fp_add_row(DedupFingerprint *fp, const DedupFpColumns *cols, Datum *values,
+				 bool *isnull)
+{
+	uint64		a1 = P3,
+				b1 = P1,
+				a2 = P4,
+				b2 = P2;
+	int			i;
+
+	for (i = 0; i < cols->n; i++)
+	{
+		const DedupFpColumn *col = &cols->cols[i];
+		Datum		v = values[col->index];
+		const char *p;
+		size_t		len;
+		struct varlena *raw = NULL;
+		struct varlena *flat = NULL;
+
+		if (isnull[col->index])
 		{
-			appendStringInfoChar(buf, 0);
+			FEED(NULL_MARK);
 			continue;
 		}
-		appendStringInfoChar(buf, 1);
-		if (att->attlen > 0 && att->attbyval)
+		if (col->byval)
 		{
-			char		tmp[sizeof(Datum)];
-
-			store_att_byval(tmp, v, att->attlen);
-			appendBinaryStringInfo(buf, tmp, att->attlen);
+			FEED((uint64) v);
+			continue;
 		}
-		else if (att->attlen > 0)
-			appendBinaryStringInfo(buf, DatumGetPointer(v), att->attlen);
-		else if (att->attlen == -1)
+		if (col->len > 0)
 		{
-			struct varlena *raw = (struct varlena *) DatumGetPointer(v);
-			struct varlena *flat = pg_detoast_datum_packed(raw);
-			int32		len = VARSIZE_ANY_EXHDR(flat);
-
-			appendBinaryStringInfo(buf, (char *) &len, sizeof(len));
-			appendBinaryStringInfo(buf, VARDATA_ANY(flat), len);
-			if (flat != raw)
-				pfree(flat);
+			p = DatumGetPointer(v);
+			len = col->len;
+		}
+		else if (col->len == -1)
+		{
+			raw = (struct varlena *) DatumGetPointer(v);
+			flat = (VARATT_IS_COMPRESSED(raw) || VARATT_IS_EXTERNAL(raw)) ?
+				detoast_attr(raw) : raw;
+			p = VARDATA_ANY(flat);
+			len = VARSIZE_ANY_EXHDR(flat);
+			FEED(len);
 		}
 		else
-			appendBinaryStringInfo(buf, DatumGetCString(v), strlen(DatumGetCString(v)) + 1);
+		{
+			p = DatumGetCString(v);
+			len = strlen(p);
+			FEED(len);
+		}
+		while (len >= 8)
+		{
+			uint64		w;
+
+			memcpy(&w, p, 8);
+			FEED(w);
+			p += 8;
+			len -= 8;
+		}
+		if (len > 0)
+			FEED(read_tail(p, len));
+		if (flat != raw)
+			pfree(flat);
 	}
 	fp->rows++;
-	fp->h1 += hash_bytes_extended((unsigned char *) buf->data, buf->len, FP_SEED1);
-	fp->h2 += hash_bytes_extended((unsigned char *) buf->data, buf->len, FP_SEED2);
+	fp->h1 += fmix64(a1 ^ rotl64(b1, 32));
+	fp->h2 += fmix64(a2 ^ rotl64(b2, 32) ^ b1);
 }
 
 /* Column names of a relation in attnum order, dropped columns left out. */
@@ -111,16 +214,15 @@ dedup_fingerprint_relation(Oid relid, List *colnames, DedupFingerprint *fp)
 	List	   *members = find_all_inheritors(relid, NoLock, NULL);
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	AttrNumber *attnums = palloc(sizeof(AttrNumber) * Max(list_length(colnames), 1));
-	StringInfoData buf;
 	ListCell   *lc;
 
-	initStringInfo(&buf);
 	memset(fp, 0, sizeof(*fp));
 	foreach(lc, members)
 	{
 		Relation	rel = relation_open(lfirst_oid(lc), AccessShareLock);
 		TableScanDesc scan;
 		TupleTableSlot *slot;
+		DedupFpColumns *cols;
 		ListCell   *cc;
 		int			n = 0;
 		AttrNumber	maxatt = 0;
@@ -142,21 +244,20 @@ dedup_fingerprint_relation(Oid relid, List *colnames, DedupFingerprint *fp)
 			attnums[n++] = att;
 			maxatt = Max(maxatt, att);
 		}
+		cols = dedup_fp_columns(RelationGetDescr(rel), attnums, n);
 		scan = table_beginscan(rel, snapshot, 0, NULL);
 		slot = table_slot_create(rel, NULL);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
 			CHECK_FOR_INTERRUPTS();
 			slot_getsomeattrs(slot, maxatt);
-			dedup_fp_add_row(fp, &buf, RelationGetDescr(rel), slot->tts_values,
-							 slot->tts_isnull, attnums, n);
+			dedup_fp_add_row(fp, cols, slot->tts_values, slot->tts_isnull);
 		}
 		ExecDropSingleTupleTableSlot(slot);
 		table_endscan(scan);
 		relation_close(rel, NoLock);
 	}
 	UnregisterSnapshot(snapshot);
-	pfree(buf.data);
 }
 
 char *
