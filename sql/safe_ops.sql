@@ -182,6 +182,15 @@ ROLLBACK;
 SELECT count(*) = :journal_before AS journal_unchanged, to_regclass('mentorship_bookings_2026_04') IS NOT NULL AS table_back
   FROM dedup.journal;
 
+-- Every safe empty duplicate, dropped in drop_order by one statement (the
+-- call runs after the sort), journaled in that order.
+SELECT max(id) AS last_entry FROM dedup.journal \gset
+SELECT count(*) FILTER (WHERE d) AS dropped
+  FROM (SELECT dedup.drop_if_empty(duplicate) AS d FROM dedup.find_empty_duplicates()
+         WHERE safe_to_drop ORDER BY drop_order) x;
+SELECT count(*) AS safe_left FROM dedup.find_empty_duplicates() WHERE safe_to_drop;
+SELECT target FROM dedup.journal WHERE id > :last_entry ORDER BY id;
+
 -- A cancel in the middle of a backup leaves nothing behind.
 CREATE TABLE big AS SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 2000000) g;
 SELECT count(*) AS journal_before FROM dedup.journal \gset
