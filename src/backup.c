@@ -448,8 +448,7 @@ backup_internal(Oid relid, const char *given_name)
 
 	/* create it: same columns, types, collations and NOT NULL; nothing else */
 	stmt = psprintf("CREATE TABLE %s (LIKE %s)", bakq, dedup_qualified_name(relid));
-	dedup_exec(stmt);
-	sql = lappend(sql, stmt);
+	dedup_exec_logged(&sql, stmt);
 	bakid = get_relname_relid(bakname, nsp);
 	if (!OidIsValid(bakid))
 		elog(ERROR, "dedup: backup \"%s\" was not created", bakname);
@@ -459,21 +458,17 @@ backup_internal(Oid relid, const char *given_name)
 	{
 		stmt = psprintf("ALTER TABLE %s OWNER TO %s", bakq,
 						quote_identifier(GetUserNameFromId(owner, false)));
-		dedup_exec(stmt);
-		sql = lappend(sql, stmt);
+		dedup_exec_logged(&sql, stmt);
 	}
 	stmt = psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
 					quote_literal_cstr(bakq));
-	dedup_exec(stmt);
-	sql = lappend(sql, stmt);
+	dedup_exec_logged(&sql, stmt);
 	stmt = psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", bakq);
-	dedup_exec(stmt);
-	sql = lappend(sql, stmt);
+	dedup_exec_logged(&sql, stmt);
 	if (src->rd_rel->relforcerowsecurity)
 	{
 		stmt = psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", bakq);
-		dedup_exec(stmt);
-		sql = lappend(sql, stmt);
+		dedup_exec_logged(&sql, stmt);
 	}
 
 	/* copy, then read the copy back */
@@ -493,8 +488,7 @@ backup_internal(Oid relid, const char *given_name)
 					quote_literal_cstr(psprintf("dedup backup of %s: " INT64_FORMAT " rows, fingerprint %s",
 												dedup_qualified_name(relid), copied.rows,
 												dedup_fp_hex(&copied))));
-	dedup_exec(stmt);
-	sql = lappend(sql, stmt);
+	dedup_exec_logged(&sql, stmt);
 	sql = lappend(sql, psprintf("-- " INT64_FORMAT " rows copied from %s", copied.rows,
 								dedup_qualified_name(relid)));
 
@@ -593,8 +587,7 @@ restore_internal(Oid bakid, Oid target)
 	source = dedup_query_value("SELECT detail->>'source' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
 							   1, types, args);
 	cols = dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text(detail->'columns')"
-							  "  FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
-							  1, types, args);
+							  "  FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1", 1, types, args, NULL);
 	recorded.rows = pg_strtoint64(dedup_query_value("SELECT detail->>'rows' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
 													1, types, args));
 	fphex = dedup_query_value("SELECT detail->>'fingerprint' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
@@ -641,12 +634,10 @@ restore_internal(Oid bakid, Oid target)
 				ereport(NOTICE,
 						(errmsg("recreating \"%s\" from the columns of \"%s\"", source, bakq),
 						 errdetail("No journaled drop of it was found: defaults, constraints, indexes, triggers and grants are not restored; its privileges are the owner's only.")));
-				dedup_exec(stmt);
-				sql = lappend(sql, stmt);
+				dedup_exec_logged(&sql, stmt);
 				stmt = psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
 								quote_literal_cstr(source));
-				dedup_exec(stmt);
-				sql = lappend(sql, stmt);
+				dedup_exec_logged(&sql, stmt);
 			}
 			target = dedup_lookup_relation(source);
 			if (!OidIsValid(target))

@@ -128,6 +128,14 @@ dedup_exec(const char *sql)
 		elog(ERROR, "dedup: could not run \"%s\": %s", sql, SPI_result_code_string(rc));
 }
 
+/* Run one statement and append it to *log, the SQL a journal row records. */
+void
+dedup_exec_logged(List **log, const char *sql)
+{
+	dedup_exec(sql);
+	*log = lappend(*log, pstrdup(sql));
+}
+
 /* First column of the first row as text (NULL if no row or null). */
 char *
 dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values)
@@ -141,13 +149,17 @@ dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values)
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
-/* First column of every row, as a List of strings (nulls skipped). */
+/*
+ * First column of every row, as a List of strings (null values skipped).
+ * nulls marks null parameters as SPI_execute_with_args does (NULL: none).
+ */
 List *
-dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values)
+dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
+				   const char *nulls)
 {
 	List	   *out = NIL;
 	uint64		i;
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "dedup: query failed: %s", SPI_result_code_string(rc));
@@ -177,7 +189,6 @@ dedup_set_acl(PG_FUNCTION_ARGS)
 	List	   *stmts;
 	ListCell   *lc;
 	const char *kind;
-	int			rc;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
 		PG_RETURN_VOID();
@@ -194,22 +205,17 @@ dedup_set_acl(PG_FUNCTION_ARGS)
 		elog(ERROR, "dedup: SPI_connect failed");
 
 	/* revoke everything anyone holds now ... */
-	rc = SPI_execute_with_args(
+	stmts = dedup_query_column(
 		"SELECT pg_catalog.format('REVOKE ALL ON %s %s FROM %s', $3, $1,"
 		"         CASE a.grantee WHEN 0 THEN 'PUBLIC'"
 		"              ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END)"
 		"  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
 		" WHERE c.oid OPERATOR(pg_catalog.=) $1"
 		" GROUP BY a.grantee ORDER BY a.grantee",
-		3, types, values, nulls, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "dedup: could not read privileges");
-	stmts = NIL;
-	for (uint64 i = 0; i < SPI_processed; i++)
-		stmts = lappend(stmts, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		3, types, values, nulls);
 
 	/* ... then grant exactly what acl says, in its order */
-	rc = SPI_execute_with_args(
+	stmts = list_concat(stmts, dedup_query_column(
 		"SELECT pg_catalog.format('GRANT %s ON %s %s TO %s%s',"
 		"         pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type), $3, $1,"
 		"         CASE a.grantee WHEN 0 THEN 'PUBLIC'"
@@ -220,11 +226,7 @@ dedup_set_acl(PG_FUNCTION_ARGS)
 		"         (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1))))"
 		"       WITH ORDINALITY AS a(grantor, grantee, privilege_type, is_grantable, n)"
 		" GROUP BY a.grantee, a.is_grantable ORDER BY pg_catalog.min(a.n)",
-		3, types, values, nulls, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "dedup: could not compute privileges");
-	for (uint64 i = 0; i < SPI_processed; i++)
-		stmts = lappend(stmts, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		3, types, values, nulls));
 
 	foreach(lc, stmts)
 		dedup_exec((char *) lfirst(lc));

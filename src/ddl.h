@@ -57,7 +57,9 @@ extern char *dedup_qualified_name(Oid relid);
 extern Oid	dedup_lookup_relation(const char *qualname);
 extern void dedup_exec(const char *sql);
 extern char *dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values);
-extern List *dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values);
+extern List *dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
+								const char *nulls);
+extern void dedup_exec_logged(List **log, const char *sql);
 extern void dedup_lock_tree(Oid relid, LOCKMODE mode);
 
 /* fingerprint.c */

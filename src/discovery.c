@@ -25,6 +25,7 @@ PG_FUNCTION_INFO_V1(dedup_find_empty_duplicates);
 
 static int	role_rank(DedupRole role);
 static int	member_cmp(const void *a, const void *b);
+static int *group_members(DedupCatalog *cat, int *n);
 
 static DedupCatalog *member_cat;
 
@@ -65,6 +66,23 @@ group_members(DedupCatalog *cat, int *n)
 }
 
 /*
+ * What both reports start with: the catalog of the schemas in argument 0,
+ * grouped (exact_counts: every member counted), members in report order.
+ */
+static DedupCatalog *
+load_groups(FunctionCallInfo fcinfo, bool exact_counts, int **idx, int *n)
+{
+	ArrayType  *schemas = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
+	DedupCatalog *cat;
+
+	dedup_init_srf(fcinfo);
+	cat = dedup_load_catalog(schemas, false);
+	dedup_build_groups(cat, exact_counts);
+	*idx = group_members(cat, n);
+	return cat;
+}
+
+/*
  * dedup.duplicate_groups(schemas name[] DEFAULT NULL) RETURNS TABLE (
  *	 group_id int, keeper regclass, tbl regclass, role text,
  *	 is_empty boolean, row_count bigint, similarity real,
@@ -79,16 +97,10 @@ Datum
 dedup_duplicate_groups(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *schemas = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
-	DedupCatalog *cat;
 	int		   *idx;
 	int			n;
 	int			i;
-
-	dedup_init_srf(fcinfo);
-	cat = dedup_load_catalog(schemas, false);
-	dedup_build_groups(cat, true);
-	idx = group_members(cat, &n);
+	DedupCatalog *cat = load_groups(fcinfo, true, &idx, &n);
 
 	for (i = 0; i < n; i++)
 	{
@@ -131,16 +143,10 @@ Datum
 dedup_find_empty_duplicates(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *schemas = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
-	DedupCatalog *cat;
 	int		   *idx;
 	int			n;
 	int			i;
-
-	dedup_init_srf(fcinfo);
-	cat = dedup_load_catalog(schemas, false);
-	dedup_build_groups(cat, false);
-	idx = group_members(cat, &n);
+	DedupCatalog *cat = load_groups(fcinfo, false, &idx, &n);
 
 	for (i = 0; i < n; i++)
 	{

@@ -113,8 +113,7 @@ drop_internal(Oid relid, bool cascade)
 	types[0] = TEXTOID;
 	args[0] = CStringGetTextDatum(deps);
 	dep_lines = dedup_query_column("SELECT pg_catalog.format('%s %s', d->>'kind', d->>'name')"
-								   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb) d",
-								   1, types, args);
+								   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb) d", 1, types, args, NULL);
 	if (dep_lines != NIL && !cascade)
 	{
 		StringInfoData detail;
@@ -154,8 +153,7 @@ drop_internal(Oid relid, bool cascade)
 	drops = dedup_query_column("SELECT d->>'drop'"
 							   "  FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb)"
 							   "       WITH ORDINALITY AS x(d, n)"
-							   " WHERE d->>'drop' IS NOT NULL ORDER BY x.n DESC",
-							   1, types, args);
+							   " WHERE d->>'drop' IS NOT NULL ORDER BY x.n DESC", 1, types, args, NULL);
 	initStringInfo(&stmt);
 	appendStringInfo(&stmt, "DROP TABLE %s", qual);
 	if (get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)

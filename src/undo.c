@@ -64,7 +64,7 @@ first_of(int64 id, const char *sql)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(id)};
-	List	   *l = dedup_query_column(sql, 1, types, args);
+	List	   *l = dedup_query_column(sql, 1, types, args, NULL);
 
 	return l ? (char *) linitial(l) : NULL;
 }
@@ -123,7 +123,7 @@ undo_drop(int64 id, List **sql)
 				 errhint("Recreate %s first, then run dedup.undo(" INT64_FORMAT ") again.", missing, id)));
 
 	steps = dedup_query_column("SELECT s FROM dedup.journal j, dedup._undo_steps(j.detail) s"
-							   " WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args);
+							   " WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args, NULL);
 	callback.callback = undo_error_context;
 	callback.arg = &ctx;
 	callback.previous = error_context_stack;
@@ -166,8 +166,7 @@ undo_backup(int64 id, List **sql)
 	dedup_check_target(bakid, "drop");
 	LockRelationOid(bakid, AccessExclusiveLock);
 	cols = dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text(j.detail->'columns')"
-							  "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1",
-							  1, types, args);
+							  "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args, NULL);
 	dedup_fingerprint_relation(bakid, cols, &now);
 	if (now.rows != rows || strcmp(dedup_fp_hex(&now), fphex) != 0)
 		ereport(ERROR,
