@@ -18,7 +18,8 @@ OBJS = \
 	src/fingerprint.o \
 	src/backup.o \
 	src/drop.o \
-	src/undo.o
+	src/undo.o \
+	src/merge.o
 
 EXTENSION = dedup
 DATA = dedup--1.0.sql
@@ -27,11 +28,11 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty backup_table
+ISOLATION = discovery_locks drop_if_empty backup_table merge_rows
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).

@@ -81,7 +81,7 @@ CREATE TABLE dedup.journal (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     actor name NOT NULL DEFAULT CURRENT_USER,
-    action text NOT NULL CHECK (action IN ('backup', 'drop', 'restore', 'undo')),
+    action text NOT NULL CHECK (action IN ('backup', 'drop', 'restore', 'merge', 'undo')),
     target text NOT NULL,
     detail jsonb NOT NULL DEFAULT '{}'
 );
@@ -439,3 +439,23 @@ SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup.undo(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.undo(bigint) IS
 'reverse a journal entry: recreate a dropped table with its dependents, or drop a backup';
+
+-- Merge ---------------------------------------------------------------------
+
+CREATE FUNCTION dedup.missing_rows(source regclass, keeper regclass, key name[] DEFAULT NULL)
+RETURNS TABLE (status text, row_data jsonb)
+AS 'MODULE_PATHNAME', 'dedup_missing_rows'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.missing_rows(regclass, regclass, name[]) IS
+'rows of source whose key the keeper lacks (missing) or holds with other values (conflict)';
+
+CREATE FUNCTION dedup.merge_rows(source regclass, keeper regclass, key name[] DEFAULT NULL,
+                                 drop_source boolean DEFAULT false)
+RETURNS TABLE (inserted bigint, already_present bigint, conflicts bigint)
+AS 'MODULE_PATHNAME', 'dedup_merge_rows'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup.merge_rows(regclass, regclass, name[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.merge_rows(regclass, regclass, name[], boolean) IS
+'insert the rows the keeper lacks, overwrite nothing; drop the source only when nothing would be lost';

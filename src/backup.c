@@ -377,8 +377,8 @@ backup_detail(Oid src, Oid bak, List *cols, const DedupFingerprint *fp, List *sq
 	return d.data;
 }
 
-static Oid
-backup_internal(Oid relid, const char *given_name)
+Oid
+dedup_backup_relation(Oid relid, const char *given_name)
 {
 	Relation	src;
 	Relation	dst;
@@ -518,7 +518,7 @@ dedup_backup_table(PG_FUNCTION_ARGS)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "dedup: SPI_connect failed");
-		result = backup_internal(PG_GETARG_OID(0),
+		result = dedup_backup_relation(PG_GETARG_OID(0),
 								 PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)));
 		SPI_finish();
 	}

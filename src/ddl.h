@@ -71,6 +71,12 @@ extern char *dedup_fp_hex(const DedupFingerprint *fp);
 extern bool dedup_fp_equal(const DedupFingerprint *a, const DedupFingerprint *b);
 extern List *dedup_column_names(Oid relid);
 
+/* drop.c */
+extern bool dedup_drop_relation(Oid relid, bool cascade, bool require_empty);
+
+/* backup.c */
+extern Oid	dedup_backup_relation(Oid relid, const char *given_name);
+
 /* undo.c */
 extern char *dedup_undo_internal(int64 journal_id);
 

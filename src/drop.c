@@ -37,8 +37,14 @@
 
 PG_FUNCTION_INFO_V1(dedup_drop_if_empty);
 
-static bool
-drop_internal(Oid relid, bool cascade)
+/*
+ * Drop relid after capturing it in the journal.  With require_empty, only
+ * when no row is visible under ACCESS EXCLUSIVE (false otherwise, with a
+ * notice); without, the caller has proven under its own locks that every
+ * row is kept elsewhere (merge_rows) and backed it up.
+ */
+bool
+dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 {
 	char	   *name = get_rel_name(relid);
 	char	   *qual;
@@ -87,13 +93,14 @@ drop_internal(Oid relid, bool cascade)
 	}
 
 	/* emptiness: locks on every partition, then a fresh snapshot, then read */
-	rows = dedup_count_rows(relid, AccessExclusiveLock, false, 0, false, &why);
+	rows = dedup_count_rows(relid, AccessExclusiveLock, false, require_empty ? 0 : 1,
+							false, &why);
 	if (rows == DEDUP_ROWS_UNKNOWN)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("could not read table \"%s\": %s", name, dedup_unknown_phrase(why)),
 				 errdetail("Nothing was changed.")));
-	if (rows > 0)
+	if (rows > 0 && require_empty)
 	{
 		ereport(NOTICE,
 				(errmsg("table \"%s\" was not dropped: it holds " INT64_FORMAT " visible row%s",
@@ -168,7 +175,7 @@ drop_internal(Oid relid, bool cascade)
 
 		initStringInfo(&d);
 		appendStringInfo(&d, "%.*s", (int) strlen(definition) - 1, definition);
-		dedup_json_raw(&d, "rows", "0");
+		dedup_json_raw(&d, "rows", require_empty ? "0" : "null");
 		dedup_json_raw(&d, "cascade", cascade ? "true" : "false");
 		dedup_json_raw(&d, "sql", dedup_json_array(sql));
 		appendStringInfoChar(&d, '}');
@@ -198,7 +205,7 @@ dedup_drop_if_empty(PG_FUNCTION_ARGS)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "dedup: SPI_connect failed");
-		dropped = drop_internal(PG_GETARG_OID(0), PG_GETARG_BOOL(1));
+		dropped = dedup_drop_relation(PG_GETARG_OID(0), PG_GETARG_BOOL(1), true);
 		SPI_finish();
 	}
 	PG_CATCH();
