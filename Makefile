@@ -19,7 +19,8 @@ OBJS = \
 	src/backup.o \
 	src/drop.o \
 	src/undo.o \
-	src/merge.o
+	src/merge.o \
+	src/unpartition.o
 
 EXTENSION = dedup
 DATA = dedup--1.0.sql
@@ -28,11 +29,11 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty backup_table merge_rows
+ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).

@@ -81,7 +81,7 @@ CREATE TABLE dedup.journal (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT pg_catalog.now(),
     actor name NOT NULL DEFAULT CURRENT_USER,
-    action text NOT NULL CHECK (action IN ('backup', 'drop', 'restore', 'merge', 'undo')),
+    action text NOT NULL CHECK (action IN ('backup', 'drop', 'restore', 'merge', 'unpartition', 'undo')),
     target text NOT NULL,
     detail jsonb NOT NULL DEFAULT '{}'
 );
@@ -105,8 +105,10 @@ FOR EACH ROW EXECUTE FUNCTION dedup._journal_stamp();
 
 -- The statements that recreate one table (not its partitions: the C caller
 -- walks the tree).  Every name is quoted and schema-qualified: search_path is
--- pinned, so pg_get_*def() and format_type() qualify everything.
-CREATE FUNCTION dedup._table_definition(rel regclass) RETURNS jsonb
+-- pinned, so pg_get_*def() and format_type() qualify everything.  With
+-- plain, a partitioned table is described as an ordinary table (no
+-- PARTITION BY, no partition indexes to attach).
+CREATE FUNCTION dedup._table_definition(rel regclass, plain boolean DEFAULT false) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -173,7 +175,7 @@ create_stmt AS (
                   (SELECT coalesce(string_agg(def, ', ' ORDER BY attnum), '')
                      FROM cols WHERE attislocal OR NOT EXISTS (SELECT 1 FROM parent)),
                   (SELECT ' INHERITS (' || string_agg(q, ', ') || ')' FROM parent),
-                  CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END,
+                  CASE WHEN c.relkind = 'p' AND NOT plain THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END,
                   (SELECT ' USING ' || quote_ident(am.amname) FROM pg_am am
                     WHERE am.oid = c.relam AND am.amname <> 'heap'),
                   ' WITH (' || array_to_string(c.reloptions, ', ') || ')',
@@ -222,7 +224,7 @@ post AS (
   SELECT 1 AS ord, s, conname AS k FROM cons WHERE contype <> 'f'
   UNION ALL SELECT 2, s, conname FROM cons WHERE contype = 'f'
   UNION ALL SELECT 3, s, relname FROM idx
-  UNION ALL SELECT 4, a, relname FROM idx, unnest(attach) a
+  UNION ALL SELECT 4, a, relname FROM idx, unnest(attach) a WHERE NOT plain
   UNION ALL SELECT 5, s, tgname FROM trg
   UNION ALL SELECT 6, format('ALTER TABLE %s %s %I', c.q, state, tgname), tgname FROM trg, c WHERE state IS NOT NULL
   UNION ALL SELECT 7, pg_get_ruledef(r.oid), r.rulename FROM pg_rewrite r
@@ -373,6 +375,31 @@ SELECT coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'drop',
   FROM deps
 $$;
 
+-- Indexes and foreign keys that a partitioned table's partitions define for
+-- themselves (as Pagila's payment partitions do), as statements that put one
+-- of each distinct definition on the table once it is no longer
+-- partitioned.  Unique indexes and CHECK constraints of one partition say
+-- nothing of the whole table and are not carried.
+CREATE FUNCTION dedup._partition_extras(rel regclass) RETURNS SETOF text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH parts AS (SELECT t.relid FROM pg_partition_tree(rel) t WHERE t.relid <> rel),
+q AS (SELECT format('%I.%I', n.nspname, c.relname) AS q
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel)
+SELECT DISTINCT format('CREATE INDEX ON %s USING %s', q.q,
+                       substring(pg_get_indexdef(i.indexrelid) FROM ' USING (.*)$'))
+  FROM parts JOIN pg_index i ON i.indrelid = parts.relid, q
+ WHERE NOT i.indisunique
+   AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+UNION
+SELECT DISTINCT format('ALTER TABLE %s ADD %s', q.q, pg_get_constraintdef(k.oid))
+  FROM parts JOIN pg_constraint k ON k.conrelid = parts.relid, q
+ WHERE k.contype = 'f' AND k.conparentid = 0 AND k.conislocal
+ORDER BY 1
+$$;
+
 -- The statements that undo a journaled drop, in order: every table's
 -- sequences and CREATE (parents first), then their constraints, indexes,
 -- policies, grants... (children first), then the dependents.
@@ -459,3 +486,12 @@ SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup.merge_rows(regclass, regclass, name[], boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.merge_rows(regclass, regclass, name[], boolean) IS
 'insert the rows the keeper lacks, overwrite nothing; drop the source only when nothing would be lost';
+
+CREATE FUNCTION dedup.unpartition(parent regclass, absorb boolean DEFAULT true)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'dedup_unpartition'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup.unpartition(regclass, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.unpartition(regclass, boolean) IS
+'turn a partitioned table into one plain table of the same name, keeping every row, definition and dependent';

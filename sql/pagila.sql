@@ -27,5 +27,20 @@ SELECT * FROM dedup.find_empty_duplicates();
 CREATE TABLE public.payment_p2022_08 (LIKE public.payment INCLUDING ALL);
 SELECT group_id, tbl, role, is_empty, verdict FROM dedup.duplicate_groups();
 SELECT duplicate, keeper, keeper_rows, safe_to_drop FROM dedup.find_empty_duplicates();
+-- unpartition('payment') keeps all 16,049 payments and every foreign key:
+-- the partitions' own foreign keys and indexes become the table's, and the
+-- views and materialized view over payment come back.
+DROP TABLE payment_p2022_08;
+SELECT count(*) AS payments, sum(amount) AS amount FROM payment;
+SELECT count(*) AS sales FROM sales_by_store;
+SELECT dedup.unpartition('payment');
+SELECT relkind, (SELECT count(*) FROM payment) AS payments, (SELECT sum(amount) FROM payment) AS amount
+  FROM pg_class WHERE oid = 'payment'::regclass;
+SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
+ WHERE conrelid = 'payment'::regclass ORDER BY 1;
+SELECT indexrelid::regclass, pg_get_indexdef(indexrelid) FROM pg_index
+ WHERE indrelid = 'payment'::regclass ORDER BY 1;
+SELECT count(*) AS sales FROM sales_by_store;
+SELECT count(*) AS categories FROM rental_by_category;
 \c contrib_regression
 DROP DATABASE dedup_pagila;

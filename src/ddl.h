@@ -13,6 +13,7 @@
 
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
+#include "utils/array.h"
 #include "utils/relcache.h"
 
 /*
@@ -76,6 +77,10 @@ extern bool dedup_drop_relation(Oid relid, bool cascade, bool require_empty);
 
 /* backup.c */
 extern Oid	dedup_backup_relation(Oid relid, const char *given_name);
+
+/* merge.c */
+extern void dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
+						int64 *inserted, int64 *present, int64 *conflicts);
 
 /* undo.c */
 extern char *dedup_undo_internal(int64 journal_id);

@@ -350,9 +350,9 @@ lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode)
 	}
 }
 
-static void
-merge_internal(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
-			   int64 *inserted, int64 *present, int64 *conflicts)
+void
+dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
+			int64 *inserted, int64 *present, int64 *conflicts)
 {
 	MergePlan  *p;
 	StringInfoData cols;
@@ -530,9 +530,9 @@ dedup_merge_rows(PG_FUNCTION_ARGS)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "dedup: SPI_connect failed");
-		merge_internal(PG_GETARG_OID(0), PG_GETARG_OID(1),
-					   PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2),
-					   PG_GETARG_BOOL(3), &i, &p, &c);
+		dedup_merge(PG_GETARG_OID(0), PG_GETARG_OID(1),
+					PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2),
+					PG_GETARG_BOOL(3), &i, &p, &c);
 		inserted = i;
 		present = p;
 		conflicts = c;
