@@ -20,6 +20,8 @@ OBJS = \
 	src/drop.o \
 	src/undo.o \
 	src/merge.o \
+	src/merge_extension.o \
+	src/merge_members.o \
 	src/unpartition.o
 
 EXTENSION = dedup
@@ -29,11 +31,11 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition
+ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition merge_extension
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).

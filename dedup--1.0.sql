@@ -495,3 +495,46 @@ SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup.unpartition(regclass, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.unpartition(regclass, boolean) IS
 'turn a partitioned table into one plain table of the same name, keeping every row, definition and dependent';
+
+CREATE FUNCTION dedup.merge_extension(base regclass, extension regclass,
+                                      on_conflict text DEFAULT 'error',
+                                      compat_view boolean DEFAULT true,
+                                      backup boolean DEFAULT true)
+RETURNS TABLE (columns_added name[], rows_merged bigint, conflicts bigint, fks_repointed int)
+AS 'MODULE_PATHNAME', 'dedup_merge_extension'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup.merge_extension(regclass, regclass, text, boolean, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.merge_extension(regclass, regclass, text, boolean, boolean) IS
+'fold a 1:1 extension table into its base: columns added, values copied by key, FKs repointed, a compatibility view left behind';
+
+CREATE FUNCTION dedup._merge_members(keeper regclass, extension regclass, look_alikes regclass[],
+                                     keeper_name text, extension_name text)
+RETURNS TABLE (step int, action text, target text, detail text)
+AS 'MODULE_PATHNAME', 'dedup_merge_members'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup._merge_members(regclass, regclass, regclass[], text, text) FROM PUBLIC;
+
+-- The one function that does not pin search_path: its only work is to
+-- resolve the caller's table names with the caller's search_path (text
+-- defaults, not regclass ones, which would be resolved now).  Everything in
+-- it is schema-qualified; the work is done by dedup._merge_members, which
+-- pins search_path.
+CREATE FUNCTION dedup.merge_members(keeper text DEFAULT 'members',
+                                    extension text DEFAULT 'community_members',
+                                    look_alikes text[] DEFAULT NULL)
+RETURNS TABLE (step int, action text, target text, detail text)
+LANGUAGE sql VOLATILE
+AS $$
+  SELECT m.step, m.action, m.target, m.detail
+    FROM dedup._merge_members(
+           pg_catalog.to_regclass($1),
+           pg_catalog.to_regclass($2),
+           CASE WHEN $3 IS NULL THEN NULL
+                ELSE ARRAY(SELECT pg_catalog.to_regclass(x) FROM pg_catalog.unnest($3) AS x) END,
+           $1, $2) AS m
+$$;
+REVOKE ALL ON FUNCTION dedup.merge_members(text, text, text[]) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.merge_members(text, text, text[]) IS
+'the whole consolidation of a keeper, its 1:1 extension and its look-alikes, in one transaction, one row per step';

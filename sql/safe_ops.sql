@@ -128,7 +128,9 @@ INSERT INTO dedup.journal (action, target, actor) VALUES ('undo', 'forged', 'som
 DELETE FROM dedup.journal WHERE target = 'forged';
 
 -- EXECUTE on the changing functions is not granted to PUBLIC; every
--- function pins search_path; all are SECURITY INVOKER.
+-- function pins search_path, except merge_members, a schema-qualified SQL
+-- wrapper whose only work is to resolve the caller's table names with the
+-- caller's search_path; all are SECURITY INVOKER.
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
        p.prosecdef AS security_definer, p.proconfig
   FROM pg_proc p WHERE p.pronamespace = 'dedup'::regnamespace ORDER BY 1;

@@ -109,13 +109,52 @@ dedup_lookup_relation(const char *qualname)
 	return oid ? (Oid) strtoul(oid, NULL, 10) : InvalidOid;
 }
 
-/* Lock a table and every partition or inheritance child, parents first. */
+/* Lock a table and its partition tree; name was read before any wait. */
+static void
+lock_tree_named(Oid relid, LOCKMODE mode, const char *name)
+{
+	LockRelationOid(relid, mode);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 name ? errmsg("table \"%s\" was dropped by another transaction", name) :
+				 errmsg("table with OID %u was dropped by another transaction", relid),
+				 errdetail("Nothing was changed.")));
+	if (has_subclass(relid))
+		(void) find_all_inheritors(relid, mode, NULL);
+}
+
+/*
+ * Lock a table and every partition or inheritance child, parents first.
+ * A table dropped by the transaction we waited for is a clean error.
+ */
 void
 dedup_lock_tree(Oid relid, LOCKMODE mode)
 {
-	LockRelationOid(relid, mode);
-	if (has_subclass(relid))
-		(void) find_all_inheritors(relid, mode, NULL);
+	lock_tree_named(relid, mode, get_rel_name(relid));
+}
+
+/*
+ * Lock two tables (and their trees), each in its own mode, in OID order so
+ * that two actions on the same pair wait for each other instead of
+ * deadlocking.  Both names are read before the first wait.
+ */
+void
+dedup_lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode)
+{
+	char	   *aname = get_rel_name(a);
+	char	   *bname = get_rel_name(b);
+
+	if (a < b)
+	{
+		lock_tree_named(a, amode, aname);
+		lock_tree_named(b, bmode, bname);
+	}
+	else
+	{
+		lock_tree_named(b, bmode, bname);
+		lock_tree_named(a, amode, aname);
+	}
 }
 
 /* Run one statement through SPI (caller is connected); errors propagate. */

@@ -62,6 +62,7 @@ extern List *dedup_query_column(const char *sql, int nargs, Oid *types, Datum *v
 								const char *nulls);
 extern void dedup_exec_logged(List **log, const char *sql);
 extern void dedup_lock_tree(Oid relid, LOCKMODE mode);
+extern void dedup_lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode);
 
 /* fingerprint.c */
 extern DedupFpColumns *dedup_fp_columns(TupleDesc desc, AttrNumber *attnums, int n);

@@ -334,22 +334,6 @@ count_of(const char *sql)
 	return v ? pg_strtoint64(v) : 0;
 }
 
-/* Lock two tables in OID order, each in its own mode. */
-static void
-lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode)
-{
-	if (a < b)
-	{
-		dedup_lock_tree(a, amode);
-		dedup_lock_tree(b, bmode);
-	}
-	else
-	{
-		dedup_lock_tree(b, bmode);
-		dedup_lock_tree(a, amode);
-	}
-}
-
 void
 dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 			int64 *inserted, int64 *present, int64 *conflicts)
@@ -373,8 +357,8 @@ dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 	 * until we commit, and no lock upgrade later (a source to be dropped is
 	 * locked ACCESS EXCLUSIVE at once).
 	 */
-	lock_pair(source, drop_source ? AccessExclusiveLock : ShareLock,
-			  keeper, ShareRowExclusiveLock);
+	dedup_lock_pair(source, drop_source ? AccessExclusiveLock : ShareLock,
+					keeper, ShareRowExclusiveLock);
 	if (drop_source)
 		dedup_check_target(source, "drop");
 	dedup_check_target(keeper, "merge into");

@@ -1,0 +1,658 @@
+/*-------------------------------------------------------------------------
+ *
+ * merge_extension.c
+ *	  dedup.merge_extension(): fold a 1:1 extension table into its base.
+ *
+ * The extension's key is a foreign key to the base's key.  Its own columns
+ * are added to the base (type, collation, default, comment; NOT NULL and
+ * CHECK constraints where the data allows), values are copied by key, and
+ * shared columns are compared: equal or null is fine, differences follow
+ * on_conflict.  Foreign keys that pointed at the extension point at the
+ * base; its triggers are carried when the base has none of that name; then
+ * it is dropped (journaled) and, with compat_view, replaced by a
+ * security_invoker view of the same name and columns over the base, with an
+ * INSTEAD OF trigger for INSERT and DELETE (UPDATE is automatic).
+ *
+ * No one gains access.  A role keeps exactly its access to the base's
+ * existing columns.  A privilege it held on the extension is granted on the
+ * new columns only when the extension did not filter its rows (no row level
+ * security) or the base's policies for that role and command are the same
+ * as the extension's.  A role whose table-level privilege on the base would
+ * otherwise reach the new columns gets it on the old columns only.
+ * Policies are never copied: an extension policy would widen access to the
+ * base's own rows.
+ *
+ * One transaction under ACCESS EXCLUSIVE on both tables, like the
+ * hand-written ALTER TABLE ... ADD COLUMN; UPDATE ... FROM; DROP TABLE.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "compat.h"
+#include "dedup.h"
+#include "ddl.h"
+
+PG_FUNCTION_INFO_V1(dedup_merge_extension);
+
+typedef struct ExtColumn
+{
+	char	   *name;
+	bool		own;			/* not in the base: added */
+	char	   *type;			/* format_type of the extension's column */
+	char	   *collate;		/* " COLLATE x" or "" */
+	char	   *defexpr;		/* default expression or NULL */
+	bool		notnull;
+	char	   *comment;
+	char	   *same;			/* shared: equality of b.x and e.x, null-safe */
+} ExtColumn;
+
+typedef struct ExtResult
+{
+	List	   *added;
+	int64		merged;
+	int64		conflicts;
+	int			repointed;
+} ExtResult;
+
+static char *
+query1(const char *sql, Oid a, Oid b)
+{
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(a), ObjectIdGetDatum(b)};
+
+	return dedup_query_value(sql, 2, types, args);
+}
+
+static List *
+queryn(const char *sql, Oid a, Oid b)
+{
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(a), ObjectIdGetDatum(b)};
+
+	return dedup_query_column(sql, 2, types, args, NULL);
+}
+
+static void
+merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat_view,
+						 bool backup, ExtResult *res)
+{
+	char	   *bq = dedup_qualified_name(base);
+	char	   *eq = dedup_qualified_name(ext);
+	char	   *bname = get_rel_name(base);
+	char	   *ename = get_rel_name(ext);
+	List	   *bkey;
+	List	   *ekey;
+	List	   *cols = NIL;
+	List	   *sql = NIL;
+	List	   *notices = NIL;
+	StringInfoData keymatch;
+	StringInfoData setlist;
+	StringInfoData add;
+	StringInfoData conflict_where;
+	StringInfoData d;
+	ListCell   *lc,
+			   *lc2;
+	char	   *eacl;
+	char	   *eowner;
+	char	   *ecomment;
+	char	   *n;
+	Relation	erel;
+	TupleDesc	edesc;
+	int			i;
+
+	memset(res, 0, sizeof(*res));
+	if (strcmp(on_conflict, "error") != 0 && strcmp(on_conflict, "keep_base") != 0 &&
+		strcmp(on_conflict, "take_extension") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("on_conflict must be 'error', 'keep_base' or 'take_extension', not \"%s\"", on_conflict),
+				 errdetail("Nothing was changed.")));
+	if (base == ext)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("base and extension are the same table \"%s\"", bname),
+				 errdetail("Nothing was changed.")));
+	dedup_check_journal_access();
+	dedup_check_target(base, "merge into");
+	dedup_check_target(ext, "drop");
+	dedup_lock_pair(base, AccessExclusiveLock, ext, AccessExclusiveLock);
+	dedup_check_target(base, "merge into");
+	dedup_check_target(ext, "drop");
+
+	/* the 1:1 foreign key: the extension's primary key references the base's */
+	ekey = queryn("SELECT a.attname FROM pg_catalog.pg_constraint k"
+				  " CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, n)"
+				  "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+				  " WHERE k.oid OPERATOR(pg_catalog.=) (SELECT f.oid FROM pg_catalog.pg_constraint f"
+				  "   JOIN pg_catalog.pg_constraint pe ON pe.conrelid OPERATOR(pg_catalog.=) f.conrelid AND pe.contype OPERATOR(pg_catalog.=) 'p'"
+				  "   JOIN pg_catalog.pg_constraint pb ON pb.conrelid OPERATOR(pg_catalog.=) f.confrelid AND pb.contype OPERATOR(pg_catalog.=) 'p'"
+				  "  WHERE f.conrelid OPERATOR(pg_catalog.=) $1 AND f.confrelid OPERATOR(pg_catalog.=) $2 AND f.contype OPERATOR(pg_catalog.=) 'f'"
+				  "    AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(f.conkey) x) OPERATOR(pg_catalog.=) (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(pe.conkey) x)"
+				  "    AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(f.confkey) x) OPERATOR(pg_catalog.=) (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(pb.conkey) x)"
+				  "  ORDER BY f.conname LIMIT 1)"
+				  " ORDER BY u.n", ext, base);
+	if (ekey == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a 1:1 extension of \"%s\"", ename, bname),
+				 errdetail("Its primary key must be a foreign key to the primary key of \"%s\". Nothing was changed.", bname),
+				 errhint("Merge look-alikes with dedup.merge_rows() instead.")));
+	bkey = queryn("SELECT a.attname FROM pg_catalog.pg_constraint k"
+				  " CROSS JOIN LATERAL pg_catalog.unnest(k.confkey) WITH ORDINALITY u(attnum, n)"
+				  "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.confrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+				  " WHERE k.oid OPERATOR(pg_catalog.=) (SELECT f.oid FROM pg_catalog.pg_constraint f"
+				  "   JOIN pg_catalog.pg_constraint pe ON pe.conrelid OPERATOR(pg_catalog.=) f.conrelid AND pe.contype OPERATOR(pg_catalog.=) 'p'"
+				  "  WHERE f.conrelid OPERATOR(pg_catalog.=) $1 AND f.confrelid OPERATOR(pg_catalog.=) $2 AND f.contype OPERATOR(pg_catalog.=) 'f'"
+				  "    AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(f.conkey) x) OPERATOR(pg_catalog.=) (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(pe.conkey) x)"
+				  "  ORDER BY f.conname LIMIT 1)"
+				  " ORDER BY u.n", ext, base);
+
+	initStringInfo(&keymatch);
+	forboth(lc, ekey, lc2, bkey)
+		appendStringInfo(&keymatch, "%sb.%s OPERATOR(pg_catalog.=) e.%s", keymatch.len ? " AND " : "",
+						 quote_identifier((char *) lfirst(lc2)), quote_identifier((char *) lfirst(lc)));
+
+	/* no extension row may lack its base row */
+	n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
+								   eq, bq, keymatch.data), 0, NULL, NULL);
+	if (strcmp(n, "0") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("%s row%s of \"%s\" %s no row in \"%s\"", n, strcmp(n, "1") == 0 ? "" : "s",
+						ename, strcmp(n, "1") == 0 ? "has" : "have", bname),
+				 errdetail("Their values would have nowhere to go. Nothing was changed."),
+				 errhint("Find them with: SELECT * FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s);",
+						 eq, bq, keymatch.data)));
+
+	/* the extension's columns: shared with the base, or its own */
+	erel = relation_open(ext, NoLock);
+	edesc = RelationGetDescr(erel);
+	for (i = 0; i < edesc->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(edesc, i);
+		ExtColumn  *c;
+		AttrNumber	battnum;
+		char	   *q;
+
+		if (a->attisdropped)
+			continue;
+		foreach(lc, ekey)
+			if (strcmp((char *) lfirst(lc), NameStr(a->attname)) == 0)
+				break;
+		if (lc != NULL)
+			continue;			/* a key column */
+		if (a->attidentity || a->attgenerated)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" of \"%s\" is an identity or generated column", NameStr(a->attname), ename),
+					 errdetail("Only plain columns can be merged into \"%s\". Nothing was changed.", bname)));
+		c = palloc0(sizeof(ExtColumn));
+		c->name = pstrdup(NameStr(a->attname));
+		q = pstrdup(quote_identifier(c->name));
+		battnum = get_attnum(base, c->name);
+		c->own = battnum == InvalidAttrNumber;
+		c->type = format_type_with_typemod(a->atttypid, a->atttypmod);
+		c->collate = (OidIsValid(a->attcollation) && a->attcollation != get_typcollation(a->atttypid)) ?
+			psprintf(" COLLATE %s", dedup_query_value(psprintf("SELECT %u::pg_catalog.regcollation::pg_catalog.text", a->attcollation), 0, NULL, NULL)) : "";
+		c->notnull = a->attnotnull;
+		c->defexpr = query1(psprintf("SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d"
+									 " WHERE d.adrelid OPERATOR(pg_catalog.=) $1 AND d.adnum OPERATOR(pg_catalog.=) %d"
+									 "   AND $2 IS NOT NULL", a->attnum), ext, base);
+		c->comment = query1(psprintf("SELECT pg_catalog.col_description($1, %d) WHERE $2 IS NOT NULL", a->attnum),
+							ext, base);
+		if (!c->own)
+		{
+			Oid			btype = get_atttype(base, battnum);
+
+			if (btype != a->atttypid)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" is %s in \"%s\" but %s in \"%s\"", c->name, c->type, ename,
+								format_type_be(btype), bname),
+						 errdetail("Shared columns must have the same type to be compared. Nothing was changed.")));
+			c->same = psprintf("(b.%s IS NULL OR e.%s IS NULL OR b.%s::pg_catalog.text OPERATOR(pg_catalog.=) e.%s::pg_catalog.text)",
+							   q, q, q, q);
+		}
+		cols = lappend(cols, c);
+	}
+	relation_close(erel, NoLock);
+
+	/* shared columns: equal or null is fine; differences follow on_conflict */
+	initStringInfo(&conflict_where);
+	foreach(lc, cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+
+		if (!c->own)
+			appendStringInfo(&conflict_where, "%sNOT %s", conflict_where.len ? " OR " : "", c->same);
+	}
+	if (conflict_where.len > 0)
+	{
+		res->conflicts = pg_strtoint64(dedup_query_value(
+			psprintf("SELECT pg_catalog.count(*) FROM %s b JOIN %s e ON %s WHERE %s", bq, eq, keymatch.data,
+					 conflict_where.data), 0, NULL, NULL));
+		if (res->conflicts > 0 && strcmp(on_conflict, "error") == 0)
+		{
+			List	   *first = dedup_query_column(
+				psprintf("SELECT pg_catalog.to_jsonb(e.*)::pg_catalog.text FROM %s b JOIN %s e ON %s WHERE %s"
+						 " ORDER BY 1 LIMIT 3", bq, eq, keymatch.data, conflict_where.data),
+				0, NULL, NULL, NULL);
+			StringInfoData det;
+
+			initStringInfo(&det);
+			foreach(lc, first)
+				appendStringInfo(&det, "%s\n", (char *) lfirst(lc));
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg(INT64_FORMAT " row%s of \"%s\" %s with \"%s\" in a shared column",
+							res->conflicts, res->conflicts == 1 ? "" : "s", ename,
+							res->conflicts == 1 ? "disagrees" : "disagree", bname),
+					 errdetail_internal("First of them:\n%sNothing was changed.", det.data),
+					 errhint("Pass on_conflict => 'keep_base' or 'take_extension' to decide.")));
+		}
+	}
+
+	if (backup)
+	{
+		(void) dedup_backup_relation(base, NULL);
+		(void) dedup_backup_relation(ext, NULL);
+		sql = lappend(sql, psprintf("SELECT dedup.backup_table(%s)", quote_literal_cstr(bq)));
+		sql = lappend(sql, psprintf("SELECT dedup.backup_table(%s)", quote_literal_cstr(eq)));
+	}
+
+	/* add the extension's own columns, then copy every value by key */
+	initStringInfo(&add);
+	initStringInfo(&setlist);
+	foreach(lc, cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+		const char *q = quote_identifier(c->name);
+
+		if (c->own)
+		{
+			appendStringInfo(&add, "%sADD COLUMN %s %s%s", add.len ? ", " : "", q, c->type, c->collate);
+			res->added = lappend(res->added, c->name);
+			appendStringInfo(&setlist, "%s%s = e.%s", setlist.len ? ", " : "", q, q);
+		}
+		else if (strcmp(on_conflict, "take_extension") == 0)
+			appendStringInfo(&setlist, "%s%s = COALESCE(e.%s, b.%s)", setlist.len ? ", " : "", q, q, q);
+		else
+			appendStringInfo(&setlist, "%s%s = COALESCE(b.%s, e.%s)", setlist.len ? ", " : "", q, q, q);
+	}
+	if (add.len > 0)
+		dedup_exec_logged(&sql, psprintf("ALTER TABLE %s %s", bq, add.data));
+	if (setlist.len > 0)
+	{
+		char	   *upd = psprintf("UPDATE %s b SET %s FROM %s e WHERE %s", bq, setlist.data, eq, keymatch.data);
+
+		if (SPI_execute(upd, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "dedup: could not update \"%s\"", bname);
+		res->merged = (int64) SPI_processed;
+		sql = lappend(sql, upd);
+	}
+	else
+		res->merged = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", eq), 0, NULL, NULL));
+
+	/* defaults, NOT NULL where every row has a value, comments, sequences */
+	foreach(lc, cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+		const char *q = quote_identifier(c->name);
+
+		if (!c->own)
+			continue;
+		if (c->defexpr)
+			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", bq, q, c->defexpr));
+		if (c->notnull)
+		{
+			n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s IS NULL", bq, q), 0, NULL, NULL);
+			if (strcmp(n, "0") == 0)
+				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", bq, q));
+			else
+				notices = lappend(notices, psprintf("column %s stays nullable: %s rows of \"%s\" had no row in \"%s\"", q, n, bname, ename));
+		}
+		if (c->comment)
+			dedup_exec_logged(&sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", bq, q, quote_literal_cstr(c->comment)));
+	}
+	/* sequences owned by the extension's columns follow them */
+	foreach(lc, queryn("SELECT pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.%I', d.objid::pg_catalog.regclass, $2::pg_catalog.regclass, a.attname)"
+					   "  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
+					   " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid OPERATOR(pg_catalog.=) $1"
+					   "   AND d.deptype OPERATOR(pg_catalog.=) 'a' AND d.refobjsubid OPERATOR(pg_catalog.>) 0", ext, base))
+		dedup_exec_logged(&sql, (char *) lfirst(lc));
+	/* CHECK constraints over the extension's own columns, where the data allows */
+	foreach(lc, queryn("SELECT pg_catalog.format('%I|%s', k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid))"
+					   "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
+					   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2 AND o.conname OPERATOR(pg_catalog.=) k.conname)"
+					   " ORDER BY k.conname", ext, base))
+	{
+		char	   *s = (char *) lfirst(lc);
+		char	   *bar = strchr(s, '|');
+		char	   *expr = bar + 1;
+
+		*bar = '\0';
+		n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT COALESCE((%s), true)", bq, expr),
+							  0, NULL, NULL);
+		if (strcmp(n, "0") == 0)
+			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)", bq, s, expr));
+		else
+			notices = lappend(notices, psprintf("constraint %s not added: %s rows of \"%s\" violate it", s, n, bname));
+	}
+
+	/* foreign keys that pointed at the extension point at the base */
+	{
+		Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
+		Datum		args[3];
+		StringInfoData bkeys;
+
+		initStringInfo(&bkeys);
+		foreach(lc, bkey)
+			appendStringInfo(&bkeys, "%s%s", bkeys.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
+		args[0] = ObjectIdGetDatum(ext);
+		args[1] = ObjectIdGetDatum(base);
+		args[2] = CStringGetTextDatum(bkeys.data);
+		foreach(lc, dedup_query_column(
+					"SELECT pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I; ALTER TABLE %s ADD CONSTRAINT %I %s',"
+					"         k.conrelid::pg_catalog.regclass, k.conname, k.conrelid::pg_catalog.regclass, k.conname,"
+					"         pg_catalog.regexp_replace(pg_catalog.pg_get_constraintdef(k.oid),"
+					"           ' REFERENCES .*\\(.*?\\)', ' REFERENCES ' OPERATOR(pg_catalog.||) $2::pg_catalog.regclass::pg_catalog.text"
+					"             OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) $3 OPERATOR(pg_catalog.||) ')'))"
+					"  FROM pg_catalog.pg_constraint k"
+					" WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $1"
+					"   AND k.conrelid OPERATOR(pg_catalog.<>) $1 AND k.conparentid OPERATOR(pg_catalog.=) 0"
+					"   AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(k.confkey) x) OPERATOR(pg_catalog.=)"
+					"       (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.pg_constraint p, pg_catalog.unnest(p.conkey) x"
+					"         WHERE p.conrelid OPERATOR(pg_catalog.=) $1 AND p.contype OPERATOR(pg_catalog.=) 'p')"
+					" ORDER BY k.conname", 3, types, args, NULL))
+		{
+			dedup_exec_logged(&sql, (char *) lfirst(lc));
+			res->repointed++;
+		}
+	}
+
+	/* triggers of the extension the base has no trigger of that name for */
+	foreach(lc, queryn("SELECT pg_catalog.replace(pg_catalog.pg_get_triggerdef(t.oid),"
+					   "         ' ON ' OPERATOR(pg_catalog.||) $1::pg_catalog.regclass::pg_catalog.text OPERATOR(pg_catalog.||) ' ',"
+					   "         ' ON ' OPERATOR(pg_catalog.||) $2::pg_catalog.regclass::pg_catalog.text OPERATOR(pg_catalog.||) ' ')"
+					   "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 AND NOT t.tgisinternal"
+					   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o WHERE o.tgrelid OPERATOR(pg_catalog.=) $2 AND o.tgname OPERATOR(pg_catalog.=) t.tgname)"
+					   " ORDER BY t.tgname", ext, base))
+		dedup_exec_logged(&sql, (char *) lfirst(lc));
+
+	/*
+	 * Privileges on the new columns: carried from the extension only where
+	 * they expose no row the role could not read there.  Roles whose
+	 * table-level privilege on the base would reach the new columns keep it
+	 * on the old columns only.
+	 */
+	if (res->added != NIL)
+	{
+		StringInfoData newcols;
+		Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
+		Datum		args[3];
+
+		initStringInfo(&newcols);
+		foreach(lc, res->added)
+			appendStringInfo(&newcols, "%s%s", newcols.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
+		args[0] = ObjectIdGetDatum(ext);
+		args[1] = ObjectIdGetDatum(base);
+		args[2] = CStringGetTextDatum(newcols.data);
+		foreach(lc, dedup_query_column(
+					"WITH e AS (SELECT c.relrowsecurity, c.relowner, a.grantee, a.privilege_type"
+					"             FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
+					"            WHERE c.oid OPERATOR(pg_catalog.=) $1"
+					"              AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')),"
+					" pol AS (SELECT p.polrelid, r.role, p.polcmd, p.polpermissive,"
+					"                pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,"
+					"                pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS chk"
+					"           FROM pg_catalog.pg_policy p, pg_catalog.unnest(p.polroles) r(role)"
+					"          WHERE p.polrelid IN ($1, $2)),"
+					" ok AS (SELECT e.grantee, e.privilege_type FROM e"
+					"         WHERE e.grantee OPERATOR(pg_catalog.=) e.relowner OR NOT e.relrowsecurity"
+					"            OR ((SELECT c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $2)"
+					"                AND NOT EXISTS ((SELECT polcmd, polpermissive, qual, chk FROM pol"
+					"                                  WHERE polrelid OPERATOR(pg_catalog.=) $1 AND role IN (0, e.grantee))"
+					"                                EXCEPT (SELECT polcmd, polpermissive, qual, chk FROM pol"
+					"                                  WHERE polrelid OPERATOR(pg_catalog.=) $2 AND role IN (0, e.grantee)))"
+					"                AND NOT EXISTS ((SELECT polcmd, polpermissive, qual, chk FROM pol"
+					"                                  WHERE polrelid OPERATOR(pg_catalog.=) $2 AND role IN (0, e.grantee))"
+					"                                EXCEPT (SELECT polcmd, polpermissive, qual, chk FROM pol"
+					"                                  WHERE polrelid OPERATOR(pg_catalog.=) $1 AND role IN (0, e.grantee))))),"
+					" b AS (SELECT c.relowner, a.grantee, a.privilege_type"
+					"         FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
+					"        WHERE c.oid OPERATOR(pg_catalog.=) $2"
+					"          AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')"
+					"          AND a.grantee OPERATOR(pg_catalog.<>) c.relowner),"
+					" oldcols AS (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) AS l"
+					"               FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0"
+					"                AND NOT a.attisdropped AND a.attname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL"
+					"                    (SELECT pg_catalog.btrim(x) FROM pg_catalog.unnest(pg_catalog.string_to_array($3, ',')) x))"
+					"SELECT pg_catalog.format('REVOKE %s ON TABLE %s FROM %s; GRANT %s (%s) ON TABLE %s TO %s', b.privilege_type,"
+					"       $2::pg_catalog.regclass, CASE b.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(b.grantee)) END,"
+					"       b.privilege_type, (SELECT l FROM oldcols), $2::pg_catalog.regclass,"
+					"       CASE b.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(b.grantee)) END)"
+					"  FROM b WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.grantee OPERATOR(pg_catalog.=) b.grantee"
+					"                            AND ok.privilege_type OPERATOR(pg_catalog.=) b.privilege_type)"
+					" UNION ALL "
+					"SELECT pg_catalog.format('GRANT %s (%s) ON TABLE %s TO %s', ok.privilege_type, $3, $2::pg_catalog.regclass,"
+					"       CASE ok.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(ok.grantee)) END)"
+					"  FROM ok WHERE ok.grantee OPERATOR(pg_catalog.<>) (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $2)"
+					"   AND NOT EXISTS (SELECT 1 FROM b WHERE b.grantee OPERATOR(pg_catalog.=) ok.grantee"
+					"                    AND b.privilege_type OPERATOR(pg_catalog.=) ok.privilege_type)"
+					" ORDER BY 1", 3, types, args, NULL))
+			dedup_exec_logged(&sql, (char *) lfirst(lc));
+	}
+
+	/* remember the extension's face before dropping it */
+	eacl = query1("SELECT c.relacl::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL", ext, base);
+	eowner = query1("SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL", ext, base);
+	ecomment = query1("SELECT pg_catalog.obj_description($1, 'pg_class') WHERE $2 IS NOT NULL", ext, base);
+	{
+		StringInfoData viewcols;
+		List	   *ecolnames = dedup_column_names(ext);
+		int			k;
+
+		initStringInfo(&viewcols);
+		foreach(lc, ecolnames)
+		{
+			char	   *c = (char *) lfirst(lc);
+			const char *src = c;
+
+			k = 0;
+			foreach(lc2, ekey)
+			{
+				if (strcmp((char *) lfirst(lc2), c) == 0)
+					src = (char *) list_nth(bkey, k);
+				k++;
+			}
+			appendStringInfo(&viewcols, "%sb.%s", viewcols.len ? ", " : "", quote_identifier(src));
+			if (src != c)
+				appendStringInfo(&viewcols, " AS %s", quote_identifier(c));
+		}
+
+		/* the extension goes, journaled with its dependents */
+		(void) dedup_drop_relation(ext, true, false);
+		sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- values now in %s",
+									quote_literal_cstr(eq), bq));
+
+		if (compat_view)
+		{
+			StringInfoData fn;
+			StringInfoData upd;
+			StringInfoData clear;
+			StringInfoData where;
+			char	   *fname = psprintf("%s.%s", quote_identifier(get_namespace_name(get_rel_namespace(base))),
+										 quote_identifier(psprintf("%.40s_dedup_compat", ename)));
+
+			dedup_exec_logged(&sql, psprintf("CREATE VIEW %s WITH (security_invoker = true) AS SELECT %s FROM %s b",
+											 eq, viewcols.data, bq));
+			initStringInfo(&upd);
+			initStringInfo(&clear);
+			initStringInfo(&where);
+			foreach(lc, cols)
+			{
+				const char *q = quote_identifier(((ExtColumn *) lfirst(lc))->name);
+
+				/* a shared column the client left out keeps the base's value */
+				if (((ExtColumn *) lfirst(lc))->own)
+					appendStringInfo(&upd, "%s%s = NEW.%s", upd.len ? ", " : "", q, q);
+				else
+					appendStringInfo(&upd, "%s%s = COALESCE(NEW.%s, %s)", upd.len ? ", " : "", q, q, q);
+				if (((ExtColumn *) lfirst(lc))->own)
+					appendStringInfo(&clear, "%s%s = DEFAULT", clear.len ? ", " : "", q);
+			}
+			k = 0;
+			forboth(lc, ekey, lc2, bkey)
+				appendStringInfo(&where, "%s%s = %%s.%s", where.len ? " AND " : "",
+								 quote_identifier((char *) lfirst(lc2)), quote_identifier((char *) lfirst(lc)));
+			initStringInfo(&fn);
+			appendStringInfo(&fn,
+							 "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql"
+							 " SET search_path = pg_catalog, pg_temp AS $dedup$\n"
+							 "BEGIN\n"
+							 "  -- dedup: %s was merged into %s; its rows are the base's rows\n"
+							 "  IF TG_OP = 'DELETE' THEN\n"
+							 "    %s\n"
+							 "    RETURN OLD;\n"
+							 "  END IF;\n"
+							 "  %s\n"
+							 "  IF NOT FOUND THEN\n"
+							 "    RAISE EXCEPTION 'no row in %%', %s USING ERRCODE = 'foreign_key_violation';\n"
+							 "  END IF;\n"
+							 "  RETURN NEW;\n"
+							 "END\n$dedup$",
+							 fname, eq, bq,
+							 clear.len ? psprintf("UPDATE %s SET %s WHERE %s;", bq, clear.data, psprintf(where.data, "OLD")) : "NULL;",
+							 upd.len ? psprintf("UPDATE %s SET %s WHERE %s;", bq, upd.data, psprintf(where.data, "NEW")) :
+							 psprintf("PERFORM FROM %s WHERE %s;", bq, psprintf(where.data, "NEW")),
+							 quote_literal_cstr(bq));
+			dedup_exec_logged(&sql, fn.data);
+			dedup_exec_logged(&sql, psprintf("CREATE TRIGGER dedup_compat INSTEAD OF INSERT OR DELETE ON %s"
+											 " FOR EACH ROW EXECUTE FUNCTION %s()", eq, fname));
+			/* an INSERT that leaves a column out gets the extension's default */
+			foreach(lc, cols)
+			{
+				ExtColumn  *c = (ExtColumn *) lfirst(lc);
+
+				if (c->defexpr)
+					dedup_exec_logged(&sql, psprintf("ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s", eq,
+													 quote_identifier(c->name), c->defexpr));
+			}
+			if (eowner)
+				dedup_exec_logged(&sql, psprintf("ALTER VIEW %s OWNER TO %s", eq, quote_identifier(eowner)));
+			dedup_exec_logged(&sql, psprintf("SELECT dedup._set_acl(%s::regclass, %s, 'TABLE')", quote_literal_cstr(eq),
+											 eacl ? psprintf("%s::aclitem[]", quote_literal_cstr(eacl)) : "NULL"));
+			dedup_exec_logged(&sql, psprintf("COMMENT ON VIEW %s IS %s", eq,
+											 quote_literal_cstr(psprintf("%s%sdedup: merged into %s; this view keeps old clients working",
+																		 ecomment ? ecomment : "", ecomment ? " / " : "", bq))));
+			/* views that were over the extension come back over the view */
+			{
+				Oid			types[1] = {TEXTOID};
+				Datum		args[1] = {CStringGetTextDatum(eq)};
+
+				foreach(lc, dedup_query_column(
+							"SELECT s FROM (SELECT j.detail FROM dedup.journal j"
+							"                WHERE j.action OPERATOR(pg_catalog.=) 'drop' AND j.target OPERATOR(pg_catalog.=) $1"
+							"                ORDER BY j.id DESC LIMIT 1) j,"
+							"  pg_catalog.jsonb_array_elements(j.detail->'dependents') WITH ORDINALITY x(d, n),"
+							"  pg_catalog.jsonb_array_elements_text(x.d->'create') WITH ORDINALITY y(s, m)"
+							" WHERE x.d->>'kind' IN ('view', 'materialized view', 'rule')"
+							" ORDER BY x.n, y.m", 1, types, args, NULL))
+					dedup_exec_logged(&sql, (char *) lfirst(lc));
+			}
+		}
+	}
+
+	foreach(lc, notices)
+		ereport(NOTICE, (errmsg("%s", (char *) lfirst(lc))));
+
+	initStringInfo(&d);
+	appendStringInfoChar(&d, '{');
+	dedup_json_str(&d, "kind", "extension");
+	dedup_json_str(&d, "base", bq);
+	dedup_json_str(&d, "extension", eq);
+	dedup_json_str(&d, "on_conflict", on_conflict);
+	dedup_json_raw(&d, "columns_added", dedup_json_array(res->added));
+	dedup_json_raw(&d, "rows_merged", psprintf(INT64_FORMAT, res->merged));
+	dedup_json_raw(&d, "conflicts", psprintf(INT64_FORMAT, res->conflicts));
+	dedup_json_raw(&d, "fks_repointed", psprintf("%d", res->repointed));
+	dedup_json_raw(&d, "compat_view", compat_view ? "true" : "false");
+	dedup_json_raw(&d, "sql", dedup_json_array(sql));
+	appendStringInfoChar(&d, '}');
+	dedup_journal_write("merge", bq, d.data);
+}
+
+/*
+ * dedup.merge_extension(base regclass, extension regclass,
+ *		on_conflict text DEFAULT 'error', compat_view boolean DEFAULT true,
+ *		backup boolean DEFAULT true)
+ *	 RETURNS TABLE (columns_added name[], rows_merged bigint, conflicts bigint,
+ *					fks_repointed int)
+ *
+ *	 SELECT * FROM dedup.merge_extension('members', 'community_members');
+ */
+Datum
+dedup_merge_extension(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext cxt = CurrentMemoryContext;
+	ExtResult	res;
+	ExtResult  *volatile out = NULL;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	char	  **names;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("no argument of dedup.merge_extension() may be null")));
+	dedup_init_srf(fcinfo);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "dedup: SPI_connect failed");
+		merge_extension_internal(PG_GETARG_OID(0), PG_GETARG_OID(1),
+								 text_to_cstring(PG_GETARG_TEXT_PP(2)),
+								 PG_GETARG_BOOL(3), PG_GETARG_BOOL(4), &res);
+		out = MemoryContextAlloc(cxt, sizeof(ExtResult));
+		*out = res;
+		{
+			MemoryContext old = MemoryContextSwitchTo(cxt);
+
+			out->added = NIL;
+			foreach(lc, res.added)
+				out->added = lappend(out->added, pstrdup((char *) lfirst(lc)));
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		dedup_rethrow_unchanged(cxt);
+	}
+	PG_END_TRY();
+
+	names = palloc(sizeof(char *) * Max(list_length(out->added), 1));
+	foreach(lc, out->added)
+		names[i++] = (char *) lfirst(lc);
+	values[0] = dedup_name_array(names, i);
+	values[1] = Int64GetDatum(out->merged);
+	values[2] = Int64GetDatum(out->conflicts);
+	values[3] = Int32GetDatum(out->repointed);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
