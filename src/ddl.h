@@ -73,7 +73,17 @@ extern char *dedup_fp_hex(const DedupFingerprint *fp);
 extern bool dedup_fp_equal(const DedupFingerprint *a, const DedupFingerprint *b);
 extern List *dedup_column_names(Oid relid);
 
-/* drop.c */
+/* drop.c: a drop read from the catalogs, then journaled and run */
+typedef struct DedupDropPlan
+{
+	char	   *qual;			/* the table, quoted and qualified */
+	char	   *definition;		/* JSON: tables (tree) and dependents */
+	List	   *sql;			/* dependents' drops, then DROP TABLE */
+	bool		cascade;
+} DedupDropPlan;
+
+extern DedupDropPlan *dedup_plan_drop(Oid relid, bool cascade);
+extern void dedup_execute_drop(DedupDropPlan *plan, bool proven_empty);
 extern bool dedup_drop_relation(Oid relid, bool cascade, bool require_empty);
 
 /* backup.c */

@@ -38,21 +38,18 @@
 PG_FUNCTION_INFO_V1(dedup_drop_if_empty);
 
 /*
- * Drop relid after capturing it in the journal.  With require_empty, only
- * when no row is visible under ACCESS EXCLUSIVE (false otherwise, with a
- * notice); without, the caller has proven under its own locks that every
- * row is kept elsewhere (merge_rows) and backed it up.
+ * Everything a drop of relid needs, read from the catalogs: its dependents
+ * (an error listing them when cascade is false), the definition of the
+ * whole tree and of every dependent, and the statements to run.  Reads
+ * only; the caller holds a lock that keeps the definition from changing
+ * (SHARE is enough: DDL on the table waits for it).
  */
-bool
-dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
+DedupDropPlan *
+dedup_plan_drop(Oid relid, bool cascade)
 {
+	DedupDropPlan *plan = palloc0(sizeof(DedupDropPlan));
 	char	   *name = get_rel_name(relid);
-	char	   *qual;
-	HeapTuple	tup;
-	bool		ispartition;
-	Oid			parent = InvalidOid;
-	DedupUnknown why;
-	int64		rows;
+	char	   *qual = dedup_qualified_name(relid);
 	Oid			types[2];
 	Datum		args[2];
 	char	   *deps;
@@ -65,53 +62,6 @@ dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 	StringInfoData stmt;
 	char	   *definition;
 	int			n;
-
-	dedup_check_journal_access();
-	dedup_check_target(relid, "drop");
-	LockRelationOid(relid, AccessExclusiveLock);
-	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table \"%s\" was dropped by another transaction", name ? name : "?"),
-				 errdetail("Nothing was changed.")));
-	dedup_check_target(relid, "drop");
-	qual = dedup_qualified_name(relid);
-
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	ispartition = ((Form_pg_class) GETSTRUCT(tup))->relispartition;
-	ReleaseSysCache(tup);
-	if (ispartition)
-	{
-		parent = get_partition_parent(relid, false);
-		ereport(ERROR,
-				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot drop table \"%s\" because it is a partition of \"%s\"",
-						name, get_rel_name(parent)),
-				 errdetail("Nothing was changed."),
-				 errhint("Detach it first: ALTER TABLE %s DETACH PARTITION %s;",
-						 dedup_qualified_name(parent), qual)));
-	}
-
-	/* emptiness: locks on every partition, then a fresh snapshot, then read */
-	rows = dedup_count_rows(relid, AccessExclusiveLock, false, require_empty ? 0 : 1,
-							false, &why);
-	if (rows == DEDUP_ROWS_UNKNOWN)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("could not read table \"%s\": %s", name, dedup_unknown_phrase(why)),
-				 errdetail("Nothing was changed.")));
-	if (rows > 0 && require_empty)
-	{
-		ereport(NOTICE,
-				(errmsg("table \"%s\" was not dropped: it holds " INT64_FORMAT " visible row%s",
-						name, rows, rows == 1 ? "" : "s"),
-				 errdetail("Rows were counted after every writer was locked out, with a snapshot taken then.")));
-		/* nothing changed: let readers and writers back in at once */
-		foreach(lc, find_all_inheritors(relid, NoLock, NULL))
-			UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
-		UnlockRelationOid(relid, AccessExclusiveLock);	/* ours, taken first */
-		return false;
-	}
 
 	/* dependents */
 	types[0] = REGCLASSOID;
@@ -169,20 +119,97 @@ dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 				appendStringInfo(&stmt, ", %s", dedup_qualified_name(lfirst_oid(lc)));
 	sql = list_concat(drops, list_make1(stmt.data));
 
-	/* journal first, then drop: both commit or neither does */
-	{
-		StringInfoData d;
+	plan->qual = qual;
+	plan->definition = definition;
+	plan->sql = sql;
+	plan->cascade = cascade;
+	return plan;
+}
 
-		initStringInfo(&d);
-		appendStringInfo(&d, "%.*s", (int) strlen(definition) - 1, definition);
-		dedup_json_raw(&d, "rows", require_empty ? "0" : "null");
-		dedup_json_raw(&d, "cascade", cascade ? "true" : "false");
-		dedup_json_raw(&d, "sql", dedup_json_array(sql));
-		appendStringInfoChar(&d, '}');
-		dedup_journal_write("drop", qual, d.data);
-	}
-	foreach(lc, sql)
+/* Journal the plan, then run it: both commit or neither does. */
+void
+dedup_execute_drop(DedupDropPlan *plan, bool proven_empty)
+{
+	StringInfoData d;
+	ListCell   *lc;
+
+	initStringInfo(&d);
+	appendStringInfo(&d, "%.*s", (int) strlen(plan->definition) - 1, plan->definition);
+	dedup_json_raw(&d, "rows", proven_empty ? "0" : "null");
+	dedup_json_raw(&d, "cascade", plan->cascade ? "true" : "false");
+	dedup_json_raw(&d, "sql", dedup_json_array(plan->sql));
+	appendStringInfoChar(&d, '}');
+	dedup_journal_write("drop", plan->qual, d.data);
+	foreach(lc, plan->sql)
 		dedup_exec((char *) lfirst(lc));
+}
+
+/*
+ * Drop relid after capturing it in the journal.  With require_empty, only
+ * when no row is visible under ACCESS EXCLUSIVE (false otherwise, with a
+ * notice); without, the caller has proven under its own locks that every
+ * row is kept elsewhere (merge_rows) and backed it up.
+ */
+bool
+dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
+{
+	char	   *name = get_rel_name(relid);
+	char	   *qual;
+	HeapTuple	tup;
+	bool		ispartition;
+	Oid			parent = InvalidOid;
+	DedupUnknown why;
+	int64		rows;
+	ListCell   *lc;
+
+	dedup_check_journal_access();
+	dedup_check_target(relid, "drop");
+	LockRelationOid(relid, AccessExclusiveLock);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table \"%s\" was dropped by another transaction", name ? name : "?"),
+				 errdetail("Nothing was changed.")));
+	dedup_check_target(relid, "drop");
+	qual = dedup_qualified_name(relid);
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	ispartition = ((Form_pg_class) GETSTRUCT(tup))->relispartition;
+	ReleaseSysCache(tup);
+	if (ispartition)
+	{
+		parent = get_partition_parent(relid, false);
+		ereport(ERROR,
+				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+				 errmsg("cannot drop table \"%s\" because it is a partition of \"%s\"",
+						name, get_rel_name(parent)),
+				 errdetail("Nothing was changed."),
+				 errhint("Detach it first: ALTER TABLE %s DETACH PARTITION %s;",
+						 dedup_qualified_name(parent), qual)));
+	}
+
+	/* emptiness: locks on every partition, then a fresh snapshot, then read */
+	rows = dedup_count_rows(relid, AccessExclusiveLock, false, require_empty ? 0 : 1,
+							false, &why);
+	if (rows == DEDUP_ROWS_UNKNOWN)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read table \"%s\": %s", name, dedup_unknown_phrase(why)),
+				 errdetail("Nothing was changed.")));
+	if (rows > 0 && require_empty)
+	{
+		ereport(NOTICE,
+				(errmsg("table \"%s\" was not dropped: it holds " INT64_FORMAT " visible row%s",
+						name, rows, rows == 1 ? "" : "s"),
+				 errdetail("Rows were counted after every writer was locked out, with a snapshot taken then.")));
+		/* nothing changed: let readers and writers back in at once */
+		foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+			UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
+		UnlockRelationOid(relid, AccessExclusiveLock);	/* ours, taken first */
+		return false;
+	}
+
+	dedup_execute_drop(dedup_plan_drop(relid, cascade), require_empty);
 	return true;
 }
 

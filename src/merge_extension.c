@@ -30,11 +30,15 @@
 #include "postgres.h"
 
 #include "access/relation.h"
+#include "access/xlog.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -84,6 +88,20 @@ queryn(const char *sql, Oid a, Oid b)
 	return dedup_query_column(sql, 2, types, args, NULL);
 }
 
+/* DEBUG1 timing of the steps taken under ACCESS EXCLUSIVE (the reader stall). */
+static instr_time phase_b_start;
+
+static void
+phase_b_mark(const char *what)
+{
+	instr_time	now;
+
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, phase_b_start);
+	elog(DEBUG1, "dedup: merge_extension, %.1f ms under ACCESS EXCLUSIVE: %s",
+		 INSTR_TIME_GET_MILLISEC(now), what);
+}
+
 static void
 merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat_view,
 						 bool backup, ExtResult *res)
@@ -97,8 +115,10 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 	List	   *cols = NIL;
 	List	   *sql = NIL;
 	List	   *notices = NIL;
+	List	   *late = NIL;		/* statements read in phase A, run in phase B */
+	DedupDropPlan *plan_b = NULL;
+	DedupDropPlan *plan_e = NULL;
 	StringInfoData keymatch;
-	StringInfoData setlist;
 	StringInfoData add;
 	StringInfoData conflict_where;
 	StringInfoData d;
@@ -127,9 +147,17 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 	dedup_check_journal_access();
 	dedup_check_target(base, "merge into");
 	dedup_check_target(ext, "drop");
-	dedup_lock_pair(base, AccessExclusiveLock, ext, AccessExclusiveLock);
+	/* phase A under SHARE: readers go on, writers wait */
+	dedup_lock_pair(base, ShareLock, ext, ShareLock);
 	dedup_check_target(base, "merge into");
 	dedup_check_target(ext, "drop");
+	if (get_rel_relkind(base) != RELKIND_RELATION || has_subclass(base) ||
+		get_rel_relispartition(base))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot merge into \"%s\": it is partitioned, a partition, or has inheritance children", bname),
+				 errdetail("Nothing was changed."),
+				 errhint("Turn it into one plain table first: dedup.unpartition().")));
 
 	/* the 1:1 foreign key: the extension's primary key references the base's */
 	ekey = queryn("SELECT a.attname FROM pg_catalog.pg_constraint k"
@@ -272,187 +300,370 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 		sql = lappend(sql, psprintf("SELECT dedup.backup_table(%s)", quote_literal_cstr(eq)));
 	}
 
-	/* add the extension's own columns, then copy every value by key */
-	initStringInfo(&add);
-	initStringInfo(&setlist);
-	foreach(lc, cols)
-	{
-		ExtColumn  *c = (ExtColumn *) lfirst(lc);
-		const char *q = quote_identifier(c->name);
-
-		if (c->own)
-		{
-			appendStringInfo(&add, "%sADD COLUMN %s %s%s", add.len ? ", " : "", q, c->type, c->collate);
-			res->added = lappend(res->added, c->name);
-			appendStringInfo(&setlist, "%s%s = e.%s", setlist.len ? ", " : "", q, q);
-		}
-		else if (strcmp(on_conflict, "take_extension") == 0)
-			appendStringInfo(&setlist, "%s%s = COALESCE(e.%s, b.%s)", setlist.len ? ", " : "", q, q, q);
-		else
-			appendStringInfo(&setlist, "%s%s = COALESCE(b.%s, e.%s)", setlist.len ? ", " : "", q, q, q);
-	}
-	if (add.len > 0)
-		dedup_exec_logged(&sql, psprintf("ALTER TABLE %s %s", bq, add.data));
-	if (setlist.len > 0)
-	{
-		char	   *upd = psprintf("UPDATE %s b SET %s FROM %s e WHERE %s", bq, setlist.data, eq, keymatch.data);
-
-		if (SPI_execute(upd, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "dedup: could not update \"%s\"", bname);
-		res->merged = (int64) SPI_processed;
-		sql = lappend(sql, upd);
-	}
-	else
-		res->merged = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", eq), 0, NULL, NULL));
-
-	/* defaults, NOT NULL where every row has a value, comments, sequences */
-	foreach(lc, cols)
-	{
-		ExtColumn  *c = (ExtColumn *) lfirst(lc);
-		const char *q = quote_identifier(c->name);
-
-		if (!c->own)
-			continue;
-		if (c->defexpr)
-			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", bq, q, c->defexpr));
-		if (c->notnull)
-		{
-			n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s IS NULL", bq, q), 0, NULL, NULL);
-			if (strcmp(n, "0") == 0)
-				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", bq, q));
-			else
-				notices = lappend(notices, psprintf("column %s stays nullable: %s rows of \"%s\" had no row in \"%s\"", q, n, bname, ename));
-		}
-		if (c->comment)
-			dedup_exec_logged(&sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", bq, q, quote_literal_cstr(c->comment)));
-	}
-	/* sequences owned by the extension's columns follow them */
-	foreach(lc, queryn("SELECT pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.%I', d.objid::pg_catalog.regclass, $2::pg_catalog.regclass, a.attname)"
-					   "  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
-					   " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid OPERATOR(pg_catalog.=) $1"
-					   "   AND d.deptype OPERATOR(pg_catalog.=) 'a' AND d.refobjsubid OPERATOR(pg_catalog.>) 0", ext, base))
-		dedup_exec_logged(&sql, (char *) lfirst(lc));
-	/* CHECK constraints over the extension's own columns, where the data allows */
-	foreach(lc, queryn("SELECT pg_catalog.format('%I|%s', k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid))"
-					   "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
-					   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2 AND o.conname OPERATOR(pg_catalog.=) k.conname)"
-					   " ORDER BY k.conname", ext, base))
-	{
-		char	   *s = (char *) lfirst(lc);
-		char	   *bar = strchr(s, '|');
-		char	   *expr = bar + 1;
-
-		*bar = '\0';
-		n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT COALESCE((%s), true)", bq, expr),
-							  0, NULL, NULL);
-		if (strcmp(n, "0") == 0)
-			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)", bq, s, expr));
-		else
-			notices = lappend(notices, psprintf("constraint %s not added: %s rows of \"%s\" violate it", s, n, bname));
-	}
-
-	/* foreign keys that pointed at the extension point at the base */
-	{
-		Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
-		Datum		args[3];
-		StringInfoData bkeys;
-
-		initStringInfo(&bkeys);
-		foreach(lc, bkey)
-			appendStringInfo(&bkeys, "%s%s", bkeys.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
-		args[0] = ObjectIdGetDatum(ext);
-		args[1] = ObjectIdGetDatum(base);
-		args[2] = CStringGetTextDatum(bkeys.data);
-		foreach(lc, dedup_query_column(
-					"SELECT pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I; ALTER TABLE %s ADD CONSTRAINT %I %s',"
-					"         k.conrelid::pg_catalog.regclass, k.conname, k.conrelid::pg_catalog.regclass, k.conname,"
-					"         pg_catalog.regexp_replace(pg_catalog.pg_get_constraintdef(k.oid),"
-					"           ' REFERENCES .*\\(.*?\\)', ' REFERENCES ' OPERATOR(pg_catalog.||) $2::pg_catalog.regclass::pg_catalog.text"
-					"             OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) $3 OPERATOR(pg_catalog.||) ')'))"
-					"  FROM pg_catalog.pg_constraint k"
-					" WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $1"
-					"   AND k.conrelid OPERATOR(pg_catalog.<>) $1 AND k.conparentid OPERATOR(pg_catalog.=) 0"
-					"   AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(k.confkey) x) OPERATOR(pg_catalog.=)"
-					"       (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.pg_constraint p, pg_catalog.unnest(p.conkey) x"
-					"         WHERE p.conrelid OPERATOR(pg_catalog.=) $1 AND p.contype OPERATOR(pg_catalog.=) 'p')"
-					" ORDER BY k.conname", 3, types, args, NULL))
-		{
-			dedup_exec_logged(&sql, (char *) lfirst(lc));
-			res->repointed++;
-		}
-	}
-
-	/* triggers of the extension the base has no trigger of that name for */
-	foreach(lc, queryn("SELECT pg_catalog.replace(pg_catalog.pg_get_triggerdef(t.oid),"
-					   "         ' ON ' OPERATOR(pg_catalog.||) $1::pg_catalog.regclass::pg_catalog.text OPERATOR(pg_catalog.||) ' ',"
-					   "         ' ON ' OPERATOR(pg_catalog.||) $2::pg_catalog.regclass::pg_catalog.text OPERATOR(pg_catalog.||) ' ')"
-					   "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 AND NOT t.tgisinternal"
-					   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o WHERE o.tgrelid OPERATOR(pg_catalog.=) $2 AND o.tgname OPERATOR(pg_catalog.=) t.tgname)"
-					   " ORDER BY t.tgname", ext, base))
-		dedup_exec_logged(&sql, (char *) lfirst(lc));
-
 	/*
-	 * Privileges on the new columns: carried from the extension only where
-	 * they expose no row the role could not read there.  Roles whose
-	 * table-level privilege on the base would reach the new columns keep it
-	 * on the old columns only.
+	 * Phase A, still under SHARE: build the merged table beside the base.
+	 * A shadow like the base (defaults, generated columns, storage) plus
+	 * the extension's own columns, filled by one join, with the base's
+	 * constraints and indexes under temporary names.
 	 */
-	if (res->added != NIL)
 	{
-		StringInfoData newcols;
-		Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
-		Datum		args[3];
+		char	   *nspname = get_namespace_name(get_rel_namespace(base));
+		char	   *sname = psprintf("%.40s_dedup_merge", bname);
+		char	   *sq = quote_qualified_identifier(nspname, sname);
+		char	   *persistence = query1("SELECT CASE c.relpersistence WHEN 'u' THEN 'UNLOGGED ' ELSE '' END"
+										 "  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL",
+										 base, ext);
+		char	   *options = query1("SELECT pg_catalog.array_to_string(c.reloptions, ', ')"
+									 "  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL",
+									 base, ext);
+		StringInfoData inscols;
+		StringInfoData selcols;
+		List	   *renames = NIL;	/* pairs: "CONSTRAINT"|"INDEX", temp, original */
+		List	   *identity;
+		char	   *drop_id;
+		Oid			newid;
+		int			k = 0;
 
-		initStringInfo(&newcols);
-		foreach(lc, res->added)
-			appendStringInfo(&newcols, "%s%s", newcols.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
-		args[0] = ObjectIdGetDatum(ext);
-		args[1] = ObjectIdGetDatum(base);
-		args[2] = CStringGetTextDatum(newcols.data);
-		foreach(lc, dedup_query_column(
-					"WITH e AS (SELECT c.relrowsecurity, c.relowner, a.grantee, a.privilege_type"
-					"             FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
-					"            WHERE c.oid OPERATOR(pg_catalog.=) $1"
-					"              AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')),"
-					" pol AS (SELECT p.polrelid, r.role, p.polcmd, p.polpermissive,"
-					"                pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,"
-					"                pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS chk"
-					"           FROM pg_catalog.pg_policy p, pg_catalog.unnest(p.polroles) r(role)"
-					"          WHERE p.polrelid IN ($1, $2)),"
-					" ok AS (SELECT e.grantee, e.privilege_type FROM e"
-					"         WHERE e.grantee OPERATOR(pg_catalog.=) e.relowner OR NOT e.relrowsecurity"
-					"            OR ((SELECT c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $2)"
-					"                AND NOT EXISTS ((SELECT polcmd, polpermissive, qual, chk FROM pol"
-					"                                  WHERE polrelid OPERATOR(pg_catalog.=) $1 AND role IN (0, e.grantee))"
-					"                                EXCEPT (SELECT polcmd, polpermissive, qual, chk FROM pol"
-					"                                  WHERE polrelid OPERATOR(pg_catalog.=) $2 AND role IN (0, e.grantee)))"
-					"                AND NOT EXISTS ((SELECT polcmd, polpermissive, qual, chk FROM pol"
-					"                                  WHERE polrelid OPERATOR(pg_catalog.=) $2 AND role IN (0, e.grantee))"
-					"                                EXCEPT (SELECT polcmd, polpermissive, qual, chk FROM pol"
-					"                                  WHERE polrelid OPERATOR(pg_catalog.=) $1 AND role IN (0, e.grantee))))),"
-					" b AS (SELECT c.relowner, a.grantee, a.privilege_type"
-					"         FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
-					"        WHERE c.oid OPERATOR(pg_catalog.=) $2"
-					"          AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')"
-					"          AND a.grantee OPERATOR(pg_catalog.<>) c.relowner),"
-					" oldcols AS (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) AS l"
-					"               FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0"
-					"                AND NOT a.attisdropped AND a.attname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL"
-					"                    (SELECT pg_catalog.btrim(x) FROM pg_catalog.unnest(pg_catalog.string_to_array($3, ',')) x))"
-					"SELECT pg_catalog.format('REVOKE %s ON TABLE %s FROM %s; GRANT %s (%s) ON TABLE %s TO %s', b.privilege_type,"
-					"       $2::pg_catalog.regclass, CASE b.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(b.grantee)) END,"
-					"       b.privilege_type, (SELECT l FROM oldcols), $2::pg_catalog.regclass,"
-					"       CASE b.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(b.grantee)) END)"
-					"  FROM b WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.grantee OPERATOR(pg_catalog.=) b.grantee"
-					"                            AND ok.privilege_type OPERATOR(pg_catalog.=) b.privilege_type)"
-					" UNION ALL "
-					"SELECT pg_catalog.format('GRANT %s (%s) ON TABLE %s TO %s', ok.privilege_type, $3, $2::pg_catalog.regclass,"
-					"       CASE ok.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(ok.grantee)) END)"
-					"  FROM ok WHERE ok.grantee OPERATOR(pg_catalog.<>) (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $2)"
-					"   AND NOT EXISTS (SELECT 1 FROM b WHERE b.grantee OPERATOR(pg_catalog.=) ok.grantee"
-					"                    AND b.privilege_type OPERATOR(pg_catalog.=) ok.privilege_type)"
-					" ORDER BY 1", 3, types, args, NULL))
+		if (OidIsValid(get_relname_relid(sname, get_rel_namespace(base))))
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_TABLE),
+					 errmsg("relation \"%s\" already exists", sname),
+					 errdetail("dedup builds the merged table under that name. Nothing was changed."),
+					 errhint("Drop or rename it first.")));
+		dedup_exec_logged(&sql, psprintf("CREATE %sTABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED"
+										 " INCLUDING STORAGE INCLUDING COMPRESSION)", persistence, sq, bq));
+		if (options && options[0])
+			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s SET (%s)", sq, options));
+		dedup_exec_logged(&sql, psprintf("ALTER TABLE %s OWNER TO %s", sq,
+										 quote_identifier(query1("SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c"
+																 " WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL", base, ext))));
+
+		/* the extension's own columns, with their defaults and comments */
+		initStringInfo(&add);
+		foreach(lc, cols)
+		{
+			ExtColumn  *c = (ExtColumn *) lfirst(lc);
+
+			if (!c->own)
+				continue;
+			appendStringInfo(&add, "%sADD COLUMN %s %s%s", add.len ? ", " : "", quote_identifier(c->name),
+							 c->type, c->collate);
+			res->added = lappend(res->added, c->name);
+		}
+		if (add.len > 0)
+			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s %s", sq, add.data));
+
+		/* one join fills it: every base row, with its extension's values */
+		initStringInfo(&inscols);
+		initStringInfo(&selcols);
+		foreach(lc, dedup_column_names(base))
+		{
+			char	   *c = (char *) lfirst(lc);
+			const char *q = quote_identifier(c);
+			ExtColumn  *shared = NULL;
+
+			if (get_attgenerated(base, get_attnum(base, c)) != '\0')
+				continue;
+			foreach(lc2, cols)
+				if (!((ExtColumn *) lfirst(lc2))->own && strcmp(((ExtColumn *) lfirst(lc2))->name, c) == 0)
+					shared = (ExtColumn *) lfirst(lc2);
+			appendStringInfo(&inscols, "%s%s", inscols.len ? ", " : "", q);
+			if (shared == NULL)
+				appendStringInfo(&selcols, "%sb.%s", selcols.len ? ", " : "", q);
+			else if (strcmp(on_conflict, "take_extension") == 0)
+				appendStringInfo(&selcols, "%sCOALESCE(e.%s, b.%s)", selcols.len ? ", " : "", q, q);
+			else
+				appendStringInfo(&selcols, "%sCOALESCE(b.%s, e.%s)", selcols.len ? ", " : "", q, q);
+		}
+		foreach(lc, cols)
+		{
+			const char *q = quote_identifier(((ExtColumn *) lfirst(lc))->name);
+
+			if (!((ExtColumn *) lfirst(lc))->own)
+				continue;
+			appendStringInfo(&inscols, ", %s", q);
+			appendStringInfo(&selcols, ", e.%s", q);
+		}
+		dedup_exec_logged(&sql, psprintf("INSERT INTO %s (%s) SELECT %s FROM %s b LEFT JOIN %s e ON %s",
+										 sq, inscols.data, selcols.data, bq, eq, keymatch.data));
+		res->merged = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", eq),
+													  0, NULL, NULL));
+
+		/* the base's constraints and indexes, under temporary names */
+		foreach(lc, queryn("SELECT pg_catalog.format('%s|%s|%s', k.contype, k.conname, pg_catalog.pg_get_constraintdef(k.oid))"
+						   "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1"
+						   "   AND k.contype IN ('p', 'u', 'x', 'c', 'f') AND k.conislocal AND $2 IS NOT NULL"
+						   " ORDER BY k.contype OPERATOR(pg_catalog.=) 'f', k.conname", base, ext))
+		{
+			char	   *spec = (char *) lfirst(lc);
+			char	   *name = strchr(spec, '|') + 1;
+			char	   *def = strchr(name, '|') + 1;
+			char	   *tmp = psprintf("%.40s_dedup_c%d", bname, ++k);
+
+			name[-1] = '\0';
+			def[-1] = '\0';
+			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", sq, quote_identifier(tmp), def));
+			renames = lappend(renames, list_make3(pstrdup("CONSTRAINT"), tmp, pstrdup(name)));
+		}
+		foreach(lc, queryn("SELECT pg_catalog.format('%s|%s|%s', i.indisunique, ic.relname,"
+						   "       pg_catalog.substring(pg_catalog.pg_get_indexdef(i.indexrelid), ' USING (.*)$'))"
+						   "  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid"
+						   " WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL"
+						   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid OPERATOR(pg_catalog.=) i.indexrelid)"
+						   " ORDER BY ic.relname", base, ext))
+		{
+			char	   *spec = (char *) lfirst(lc);
+			char	   *name = strchr(spec, '|') + 1;
+			char	   *def = strchr(name, '|') + 1;
+			char	   *tmp = psprintf("%.40s_dedup_i%d", bname, ++k);
+
+			name[-1] = '\0';
+			def[-1] = '\0';
+			dedup_exec_logged(&sql, psprintf("CREATE %sINDEX %s ON %s USING %s", spec[0] == 't' ? "UNIQUE " : "",
+											 quote_identifier(tmp), sq, def));
+			renames = lappend(renames, list_make3(pstrdup("INDEX"), tmp, pstrdup(name)));
+		}
+
+		/* the extension's own columns: defaults, NOT NULL, comments, CHECKs, sequences */
+		foreach(lc, cols)
+		{
+			ExtColumn  *c = (ExtColumn *) lfirst(lc);
+			const char *q = quote_identifier(c->name);
+
+			if (!c->own)
+				continue;
+			if (c->defexpr)
+				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", sq, q, c->defexpr));
+			if (c->notnull)
+			{
+				n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s IS NULL", sq, q), 0, NULL, NULL);
+				if (strcmp(n, "0") == 0)
+					dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", sq, q));
+				else
+					notices = lappend(notices, psprintf("column %s stays nullable: %s rows of \"%s\" had no row in \"%s\"", q, n, bname, ename));
+			}
+			if (c->comment)
+				dedup_exec_logged(&sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", sq, q, quote_literal_cstr(c->comment)));
+		}
+		foreach(lc, queryn("SELECT pg_catalog.format('%I|%s', k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid))"
+						   "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
+						   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2 AND o.conname OPERATOR(pg_catalog.=) k.conname)"
+						   " ORDER BY k.conname", ext, base))
+		{
+			char	   *spec = (char *) lfirst(lc);
+			char	   *bar = strchr(spec, '|');
+			char	   *expr = bar + 1;
+
+			*bar = '\0';
+			n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT COALESCE((%s), true)", sq, expr),
+								  0, NULL, NULL);
+			if (strcmp(n, "0") == 0)
+				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)", sq, spec, expr));
+			else
+				notices = lappend(notices, psprintf("constraint %s not added: %s rows of \"%s\" violate it", spec, n, bname));
+		}
+		foreach(lc, queryn(psprintf("SELECT pg_catalog.format('ALTER SEQUENCE %%s OWNED BY %s.%%I', d.objid::pg_catalog.regclass, a.attname)"
+									"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
+									" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+									"   AND d.refobjid IN ($1, $2) AND d.deptype OPERATOR(pg_catalog.=) 'a' AND d.refobjsubid OPERATOR(pg_catalog.>) 0",
+									sq), ext, base))
+			dedup_exec_logged(&sql, (char *) lfirst(lc));	/* serial sequences of both follow their columns */
+
+		/* the base's identity columns come back with their sequence's name and options */
+		identity = queryn("SELECT pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY"
+						  " (SEQUENCE NAME %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s)',"
+						  "       $1::pg_catalog.regclass, a.attname,"
+						  "       CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, d.objid::pg_catalog.regclass,"
+						  "       s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache,"
+						  "       CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END)"
+						  "  FROM pg_catalog.pg_attribute a"
+						  "  JOIN pg_catalog.pg_depend d ON d.refobjid OPERATOR(pg_catalog.=) a.attrelid AND d.refobjsubid OPERATOR(pg_catalog.=) a.attnum"
+						  "   AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype OPERATOR(pg_catalog.=) 'i'"
+						  "  JOIN pg_catalog.pg_sequence s ON s.seqrelid OPERATOR(pg_catalog.=) d.objid"
+						  " WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attidentity OPERATOR(pg_catalog.<>) '' AND $2 IS NOT NULL",
+						  base, ext);
+
+		/*
+		 * Read now, run in phase B after the extension is dropped (its drop
+		 * drops these foreign keys, journaled): foreign keys that pointed at
+		 * the extension, pointing at the base; the extension's triggers; the
+		 * privileges on the new columns.
+		 */
+
+		/* foreign keys that pointed at the extension point at the base */
+		{
+			Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
+			Datum		args[3];
+			StringInfoData bkeys;
+
+			initStringInfo(&bkeys);
+			foreach(lc, bkey)
+				appendStringInfo(&bkeys, "%s%s", bkeys.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
+			args[0] = ObjectIdGetDatum(ext);
+			args[1] = ObjectIdGetDatum(base);
+			args[2] = CStringGetTextDatum(bkeys.data);
+			foreach(lc, dedup_query_column(
+						"SELECT pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s',"
+						"         k.conrelid::pg_catalog.regclass, k.conname,"
+						"         pg_catalog.regexp_replace(pg_catalog.pg_get_constraintdef(k.oid),"
+						"           ' REFERENCES .*\\(.*?\\)', ' REFERENCES ' OPERATOR(pg_catalog.||) $2::pg_catalog.regclass::pg_catalog.text"
+						"             OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) $3 OPERATOR(pg_catalog.||) ')'))"
+						"  FROM pg_catalog.pg_constraint k"
+						" WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $1"
+						"   AND k.conrelid OPERATOR(pg_catalog.<>) $1 AND k.conparentid OPERATOR(pg_catalog.=) 0"
+						"   AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(k.confkey) x) OPERATOR(pg_catalog.=)"
+						"       (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.pg_constraint p, pg_catalog.unnest(p.conkey) x"
+						"         WHERE p.conrelid OPERATOR(pg_catalog.=) $1 AND p.contype OPERATOR(pg_catalog.=) 'p')"
+						" ORDER BY k.conname", 3, types, args, NULL))
+			{
+				late = lappend(late, lfirst(lc));
+				res->repointed++;
+			}
+		}
+
+		/* triggers of the extension the base has no trigger of that name for */
+		foreach(lc, queryn("SELECT pg_catalog.replace(pg_catalog.pg_get_triggerdef(t.oid),"
+						   "         ' ON ' OPERATOR(pg_catalog.||) $1::pg_catalog.regclass::pg_catalog.text OPERATOR(pg_catalog.||) ' ',"
+						   "         ' ON ' OPERATOR(pg_catalog.||) $2::pg_catalog.regclass::pg_catalog.text OPERATOR(pg_catalog.||) ' ')"
+						   "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 AND NOT t.tgisinternal"
+						   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o WHERE o.tgrelid OPERATOR(pg_catalog.=) $2 AND o.tgname OPERATOR(pg_catalog.=) t.tgname)"
+						   " ORDER BY t.tgname", ext, base))
+			late = lappend(late, lfirst(lc));
+
+		/*
+		 * Privileges on the new columns: carried from the extension only where
+		 * they expose no row the role could not read there.  Roles whose
+		 * table-level privilege on the base would reach the new columns keep it
+		 * on the old columns only.
+		 */
+		if (res->added != NIL)
+		{
+			StringInfoData newcols;
+			Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
+			Datum		args[3];
+
+			initStringInfo(&newcols);
+			foreach(lc, res->added)
+				appendStringInfo(&newcols, "%s%s", newcols.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
+			args[0] = ObjectIdGetDatum(ext);
+			args[1] = ObjectIdGetDatum(base);
+			args[2] = CStringGetTextDatum(newcols.data);
+			foreach(lc, dedup_query_column(
+						"WITH e AS (SELECT c.relrowsecurity, c.relowner, a.grantee, a.privilege_type"
+						"             FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
+						"            WHERE c.oid OPERATOR(pg_catalog.=) $1"
+						"              AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')),"
+						" pol AS (SELECT p.polrelid, r.role, p.polcmd, p.polpermissive,"
+						"                pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,"
+						"                pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS chk"
+						"           FROM pg_catalog.pg_policy p, pg_catalog.unnest(p.polroles) r(role)"
+						"          WHERE p.polrelid IN ($1, $2)),"
+						" ok AS (SELECT e.grantee, e.privilege_type FROM e"
+						"         WHERE e.grantee OPERATOR(pg_catalog.=) e.relowner OR NOT e.relrowsecurity"
+						"            OR ((SELECT c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $2)"
+						"                AND NOT EXISTS ((SELECT polcmd, polpermissive, qual, chk FROM pol"
+						"                                  WHERE polrelid OPERATOR(pg_catalog.=) $1 AND role IN (0, e.grantee))"
+						"                                EXCEPT (SELECT polcmd, polpermissive, qual, chk FROM pol"
+						"                                  WHERE polrelid OPERATOR(pg_catalog.=) $2 AND role IN (0, e.grantee)))"
+						"                AND NOT EXISTS ((SELECT polcmd, polpermissive, qual, chk FROM pol"
+						"                                  WHERE polrelid OPERATOR(pg_catalog.=) $2 AND role IN (0, e.grantee))"
+						"                                EXCEPT (SELECT polcmd, polpermissive, qual, chk FROM pol"
+						"                                  WHERE polrelid OPERATOR(pg_catalog.=) $1 AND role IN (0, e.grantee))))),"
+						" b AS (SELECT c.relowner, a.grantee, a.privilege_type"
+						"         FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
+						"        WHERE c.oid OPERATOR(pg_catalog.=) $2"
+						"          AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')"
+						"          AND a.grantee OPERATOR(pg_catalog.<>) c.relowner),"
+						" oldcols AS (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) AS l"
+						"               FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0"
+						"                AND NOT a.attisdropped AND a.attname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL"
+						"                    (SELECT pg_catalog.btrim(x) FROM pg_catalog.unnest(pg_catalog.string_to_array($3, ',')) x))"
+						"SELECT pg_catalog.format('REVOKE %s ON TABLE %s FROM %s; GRANT %s (%s) ON TABLE %s TO %s', b.privilege_type,"
+						"       $2::pg_catalog.regclass, CASE b.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(b.grantee)) END,"
+						"       b.privilege_type, (SELECT l FROM oldcols), $2::pg_catalog.regclass,"
+						"       CASE b.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(b.grantee)) END)"
+						"  FROM b WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.grantee OPERATOR(pg_catalog.=) b.grantee"
+						"                            AND ok.privilege_type OPERATOR(pg_catalog.=) b.privilege_type)"
+						" UNION ALL "
+						"SELECT pg_catalog.format('GRANT %s (%s) ON TABLE %s TO %s', ok.privilege_type, $3, $2::pg_catalog.regclass,"
+						"       CASE ok.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(ok.grantee)) END)"
+						"  FROM ok WHERE ok.grantee OPERATOR(pg_catalog.<>) (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $2)"
+						"   AND NOT EXISTS (SELECT 1 FROM b WHERE b.grantee OPERATOR(pg_catalog.=) ok.grantee"
+						"                    AND b.privilege_type OPERATOR(pg_catalog.=) ok.privilege_type)"
+						" ORDER BY 1", 3, types, args, NULL))
+				late = lappend(late, lfirst(lc));
+		}
+
+		/* both drops, read from the catalogs while only SHARE is held */
+		plan_b = dedup_plan_drop(base, true);
+		plan_e = dedup_plan_drop(ext, true);
+
+		/*
+		 * Write out the WAL of phase A now, while readers still read: the
+		 * commit, which ends phase B, then has little left to flush.
+		 */
+		XLogFlush(GetXLogInsertRecPtr());
+
+		/*
+		 * Phase B, ACCESS EXCLUSIVE, catalog work only: the base goes (its
+		 * definition and dependents journaled), the shadow takes its name,
+		 * its constraints' and indexes' names, its identity, and everything
+		 * else of its definition; then what depended on it comes back.
+		 */
+		dedup_lock_pair(base, AccessExclusiveLock, ext, AccessExclusiveLock);
+		INSTR_TIME_SET_CURRENT(phase_b_start);
+		dedup_execute_drop(plan_b, false);
+		phase_b_mark("base dropped");
+		sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- rows now in %s",
+									quote_literal_cstr(bq), sq));
+		dedup_exec_logged(&sql, psprintf("ALTER TABLE %s RENAME TO %s", sq, quote_identifier(bname)));
+		foreach(lc, renames)
+		{
+			List	   *r = (List *) lfirst(lc);
+
+			if (strcmp((char *) linitial(r), "CONSTRAINT") == 0)
+				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", bq,
+												 quote_identifier((char *) lsecond(r)), quote_identifier((char *) lthird(r))));
+			else
+				dedup_exec_logged(&sql, psprintf("ALTER INDEX %s RENAME TO %s",
+												 quote_qualified_identifier(nspname, (char *) lsecond(r)),
+												 quote_identifier((char *) lthird(r))));
+		}
+		newid = dedup_lookup_relation(bq);
+		foreach(lc, identity)
 			dedup_exec_logged(&sql, (char *) lfirst(lc));
+		{
+			Oid			types[2] = {TEXTOID, TEXTOID};
+			Datum		args[2];
+
+			args[0] = CStringGetTextDatum(bq);
+			args[1] = CStringGetTextDatum(eq);
+			drop_id = dedup_query_value("SELECT pg_catalog.max(id)::pg_catalog.text FROM dedup.journal"
+										" WHERE action OPERATOR(pg_catalog.=) 'drop' AND target OPERATOR(pg_catalog.=) $1",
+										1, types, args);
+			args[0] = CStringGetTextDatum(drop_id);
+			/* its definition, less what phase A built */
+			foreach(lc, dedup_query_column(
+						"SELECT s FROM dedup.journal j,"
+						"  pg_catalog.jsonb_array_elements_text(j.detail->'tables'->0->'post') WITH ORDINALITY x(s, n)"
+						" WHERE j.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8"
+						"   AND s NOT LIKE 'CREATE INDEX %' AND s NOT LIKE 'CREATE UNIQUE INDEX %'"
+						"   AND s NOT LIKE 'ALTER TABLE % ADD CONSTRAINT %'"
+						" ORDER BY x.n", 1, types, args, NULL))
+				dedup_exec_logged(&sql, (char *) lfirst(lc));
+			/* what depended on it, except the extension's own foreign key */
+			foreach(lc, dedup_query_column(
+						"SELECT s FROM dedup.journal j,"
+						"  pg_catalog.jsonb_array_elements(j.detail->'dependents') WITH ORDINALITY x(d, n),"
+						"  pg_catalog.jsonb_array_elements_text(x.d->'create') WITH ORDINALITY y(s, m)"
+						" WHERE j.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8"
+						"   AND NOT (x.d->>'kind' OPERATOR(pg_catalog.=) 'foreign key'"
+						"            AND pg_catalog.starts_with(s, 'ALTER TABLE ' OPERATOR(pg_catalog.||) $2 OPERATOR(pg_catalog.||) ' '))"
+						" ORDER BY x.n, y.m", 2, types, args, NULL))
+				dedup_exec_logged(&sql, (char *) lfirst(lc));
+		}
+		base = newid;
+		phase_b_mark("merged table renamed, its definition and dependents restored");
 	}
 
 	/* remember the extension's face before dropping it */
@@ -483,7 +694,9 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 		}
 
 		/* the extension goes, journaled with its dependents */
-		(void) dedup_drop_relation(ext, true, false);
+		dedup_execute_drop(plan_e, false);
+		foreach(lc, late)
+			dedup_exec_logged(&sql, (char *) lfirst(lc));
 		sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- values now in %s",
 									quote_literal_cstr(eq), bq));
 
@@ -575,6 +788,7 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 		}
 	}
 
+	phase_b_mark("extension dropped, compatibility view created");
 	foreach(lc, notices)
 		ereport(NOTICE, (errmsg("%s", (char *) lfirst(lc))));
 

@@ -239,6 +239,7 @@ merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper
 			"  FROM dedup.merge_extension($1, $2, backup => false) m", 4, types, args);
 
 		step(&steps, "merge_extension", eq, r);
+		keeper = dedup_lookup_relation(kq);	/* the merged table is a new relation */
 	}
 
 	/* 4. the redundant look-alikes */
