@@ -93,6 +93,20 @@ INSERT INTO community_members (id, bio) VALUES (9999, 'nobody');
 SELECT action, target, detail->'columns_added' AS added, detail->'fks_repointed' AS fks
   FROM dedup.journal WHERE action = 'merge';
 
+-- Hostile names: bars and quotes in table, column, constraint and index
+-- names, and CHECKs that use ||.
+CREATE TABLE "Ba|se" ("I|d" int PRIMARY KEY, "N""ame" text CONSTRAINT "n|""n" CHECK ("N""ame" || 'x' <> 'x'));
+CREATE INDEX "idx|""q" ON "Ba|se" ("N""ame");
+CREATE TABLE "Ba|se_ext" ("I|d" int PRIMARY KEY REFERENCES "Ba|se",
+                          "No|te" text CONSTRAINT "c|c" CHECK ("No|te" || '' <> 'bad'));
+INSERT INTO "Ba|se" VALUES (1, 'one'), (2, 'two');
+INSERT INTO "Ba|se_ext" VALUES (1, 'first');
+SELECT * FROM dedup.merge_extension('"Ba|se"', '"Ba|se_ext"', backup => false);
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = '"Ba|se"'::regclass ORDER BY 1;
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = '"Ba|se"'::regclass ORDER BY 1;
+SELECT * FROM "Ba|se" ORDER BY 1;
+SELECT * FROM "Ba|se_ext" ORDER BY 1;
+
 -- merge_members: the user's whole workflow on a fresh demo database.
 \c contrib_regression
 SET client_min_messages = warning;

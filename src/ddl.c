@@ -213,6 +213,31 @@ dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
 }
 
 /*
+ * Every row, as an array of its columns' text values (NULL for a null), so
+ * that no value ever has to be packed into and split out of one string.
+ */
+List *
+dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	List	   *out = NIL;
+	uint64		i;
+	int			j;
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "dedup: query failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	  **row = palloc(sizeof(char *) * SPI_tuptable->tupdesc->natts);
+
+		for (j = 0; j < SPI_tuptable->tupdesc->natts; j++)
+			row[j] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, j + 1);
+		out = lappend(out, row);
+	}
+	return out;
+}
+
+/*
  * dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS void
  *
  * Sets the privileges of rel to exactly acl (NULL: the owner's default

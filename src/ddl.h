@@ -61,6 +61,7 @@ extern char *dedup_query_value(const char *sql, int nargs, Oid *types, Datum *va
 extern List *dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
 								const char *nulls);
 extern void dedup_exec_logged(List **log, const char *sql);
+extern List *dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values);
 extern void dedup_lock_tree(Oid relid, LOCKMODE mode);
 extern void dedup_lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode);
 

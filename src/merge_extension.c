@@ -102,6 +102,16 @@ phase_b_mark(const char *what)
 		 INSTR_TIME_GET_MILLISEC(now), what);
 }
 
+/* Rows of a query over the two tables ($1 and $2), as arrays of columns. */
+static List *
+queryrows(const char *sql, Oid a, Oid b)
+{
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(a), ObjectIdGetDatum(b)};
+
+	return dedup_query_rows(sql, 2, types, args);
+}
+
 static void
 merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat_view,
 						 bool backup, ExtResult *res)
@@ -390,38 +400,30 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 													  0, NULL, NULL));
 
 		/* the base's constraints and indexes, under temporary names */
-		foreach(lc, queryn("SELECT pg_catalog.format('%s|%s|%s', k.contype, k.conname, pg_catalog.pg_get_constraintdef(k.oid))"
-						   "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1"
-						   "   AND k.contype IN ('p', 'u', 'x', 'c', 'f') AND k.conislocal AND $2 IS NOT NULL"
-						   " ORDER BY k.contype OPERATOR(pg_catalog.=) 'f', k.conname", base, ext))
+		foreach(lc, queryrows("SELECT k.conname, pg_catalog.pg_get_constraintdef(k.oid)"
+							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1"
+							  "   AND k.contype IN ('p', 'u', 'x', 'c', 'f') AND k.conislocal AND $2 IS NOT NULL"
+							  " ORDER BY k.contype OPERATOR(pg_catalog.=) 'f', k.conname", base, ext))
 		{
-			char	   *spec = (char *) lfirst(lc);
-			char	   *name = strchr(spec, '|') + 1;
-			char	   *def = strchr(name, '|') + 1;
+			char	  **row = (char **) lfirst(lc);	/* name, definition */
 			char	   *tmp = psprintf("%.40s_dedup_c%d", bname, ++k);
 
-			name[-1] = '\0';
-			def[-1] = '\0';
-			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", sq, quote_identifier(tmp), def));
-			renames = lappend(renames, list_make3(pstrdup("CONSTRAINT"), tmp, pstrdup(name)));
+			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", sq, quote_identifier(tmp), row[1]));
+			renames = lappend(renames, list_make3(pstrdup("CONSTRAINT"), tmp, row[0]));
 		}
-		foreach(lc, queryn("SELECT pg_catalog.format('%s|%s|%s', i.indisunique, ic.relname,"
-						   "       pg_catalog.substring(pg_catalog.pg_get_indexdef(i.indexrelid), ' USING (.*)$'))"
-						   "  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid"
-						   " WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL"
-						   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid OPERATOR(pg_catalog.=) i.indexrelid)"
-						   " ORDER BY ic.relname", base, ext))
+		foreach(lc, queryrows("SELECT ic.relname, CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,"
+							  "       pg_catalog.substring(pg_catalog.pg_get_indexdef(i.indexrelid), ' USING (.*)$')"
+							  "  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid"
+							  " WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL"
+							  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid OPERATOR(pg_catalog.=) i.indexrelid)"
+							  " ORDER BY ic.relname", base, ext))
 		{
-			char	   *spec = (char *) lfirst(lc);
-			char	   *name = strchr(spec, '|') + 1;
-			char	   *def = strchr(name, '|') + 1;
+			char	  **row = (char **) lfirst(lc);	/* name, UNIQUE or not, definition */
 			char	   *tmp = psprintf("%.40s_dedup_i%d", bname, ++k);
 
-			name[-1] = '\0';
-			def[-1] = '\0';
-			dedup_exec_logged(&sql, psprintf("CREATE %sINDEX %s ON %s USING %s", spec[0] == 't' ? "UNIQUE " : "",
-											 quote_identifier(tmp), sq, def));
-			renames = lappend(renames, list_make3(pstrdup("INDEX"), tmp, pstrdup(name)));
+			dedup_exec_logged(&sql, psprintf("CREATE %sINDEX %s ON %s USING %s", row[1],
+											 quote_identifier(tmp), sq, row[2]));
+			renames = lappend(renames, list_make3(pstrdup("INDEX"), tmp, row[0]));
 		}
 
 		/* the extension's own columns: defaults, NOT NULL, comments, CHECKs, sequences */
@@ -445,25 +447,23 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 			if (c->comment)
 				dedup_exec_logged(&sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", sq, q, quote_literal_cstr(c->comment)));
 		}
-		foreach(lc, queryn("SELECT pg_catalog.format('%I|%s', k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid))"
-						   "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
-						   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2 AND o.conname OPERATOR(pg_catalog.=) k.conname)"
-						   " ORDER BY k.conname", ext, base))
+		foreach(lc, queryrows("SELECT pg_catalog.quote_ident(k.conname), pg_catalog.pg_get_expr(k.conbin, k.conrelid)"
+							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
+							  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2 AND o.conname OPERATOR(pg_catalog.=) k.conname)"
+							  " ORDER BY k.conname", ext, base))
 		{
-			char	   *spec = (char *) lfirst(lc);
-			char	   *bar = strchr(spec, '|');
-			char	   *expr = bar + 1;
+			char	  **row = (char **) lfirst(lc);	/* quoted name, expression */
 
-			*bar = '\0';
-			n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT COALESCE((%s), true)", sq, expr),
+			n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT COALESCE((%s), true)", sq, row[1]),
 								  0, NULL, NULL);
 			if (strcmp(n, "0") == 0)
-				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)", sq, spec, expr));
+				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)", sq, row[0], row[1]));
 			else
-				notices = lappend(notices, psprintf("constraint %s not added: %s rows of \"%s\" violate it", spec, n, bname));
+				notices = lappend(notices, psprintf("constraint %s not added: %s rows of \"%s\" violate it", row[0], n, bname));
 		}
 		foreach(lc, queryn(psprintf("SELECT pg_catalog.format('ALTER SEQUENCE %%s OWNED BY %s.%%I', d.objid::pg_catalog.regclass, a.attname)"
 									"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
+									"  JOIN pg_catalog.pg_class sc ON sc.oid OPERATOR(pg_catalog.=) d.objid AND sc.relkind OPERATOR(pg_catalog.=) 'S'"
 									" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
 									"   AND d.refobjid IN ($1, $2) AND d.deptype OPERATOR(pg_catalog.=) 'a' AND d.refobjsubid OPERATOR(pg_catalog.>) 0",
 									sq), ext, base))
