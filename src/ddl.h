@@ -84,7 +84,7 @@ typedef struct DedupDropPlan
 } DedupDropPlan;
 
 extern DedupDropPlan *dedup_plan_drop(Oid relid, bool cascade);
-extern void dedup_execute_drop(DedupDropPlan *plan, bool proven_empty);
+extern int64 dedup_execute_drop(DedupDropPlan *plan, bool proven_empty);
 extern bool dedup_drop_relation(Oid relid, bool cascade, bool require_empty);
 
 /* backup.c */

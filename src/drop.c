@@ -126,12 +126,13 @@ dedup_plan_drop(Oid relid, bool cascade)
 	return plan;
 }
 
-/* Journal the plan, then run it: both commit or neither does. */
-void
+/* Journal the plan, then run it: both commit or neither does.  Returns the journal id. */
+int64
 dedup_execute_drop(DedupDropPlan *plan, bool proven_empty)
 {
 	StringInfoData d;
 	ListCell   *lc;
+	int64		id;
 
 	initStringInfo(&d);
 	appendStringInfo(&d, "%.*s", (int) strlen(plan->definition) - 1, plan->definition);
@@ -139,9 +140,10 @@ dedup_execute_drop(DedupDropPlan *plan, bool proven_empty)
 	dedup_json_raw(&d, "cascade", plan->cascade ? "true" : "false");
 	dedup_json_raw(&d, "sql", dedup_json_array(plan->sql));
 	appendStringInfoChar(&d, '}');
-	dedup_journal_write("drop", plan->qual, d.data);
+	id = dedup_journal_write("drop", plan->qual, d.data);
 	foreach(lc, plan->sql)
 		dedup_exec((char *) lfirst(lc));
+	return id;
 }
 
 /*
@@ -209,7 +211,7 @@ dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 		return false;
 	}
 
-	dedup_execute_drop(dedup_plan_drop(relid, cascade), require_empty);
+	(void) dedup_execute_drop(dedup_plan_drop(relid, cascade), require_empty);
 	return true;
 }
 

@@ -330,7 +330,6 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 		StringInfoData selcols;
 		List	   *renames = NIL;	/* pairs: "CONSTRAINT"|"INDEX", temp, original */
 		List	   *identity;
-		char	   *drop_id;
 		Oid			newid;
 		int			k = 0;
 
@@ -612,7 +611,7 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 		 */
 		dedup_lock_pair(base, AccessExclusiveLock, ext, AccessExclusiveLock);
 		INSTR_TIME_SET_CURRENT(phase_b_start);
-		dedup_execute_drop(plan_b, false);
+		(void) dedup_execute_drop(plan_b, false);
 		phase_b_mark("base dropped");
 		sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- rows now in %s",
 									quote_literal_cstr(bq), sq));
@@ -636,28 +635,21 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 			Oid			types[2] = {TEXTOID, TEXTOID};
 			Datum		args[2];
 
-			args[0] = CStringGetTextDatum(bq);
+			args[0] = CStringGetTextDatum(plan_b->definition);
 			args[1] = CStringGetTextDatum(eq);
-			drop_id = dedup_query_value("SELECT pg_catalog.max(id)::pg_catalog.text FROM dedup.journal"
-										" WHERE action OPERATOR(pg_catalog.=) 'drop' AND target OPERATOR(pg_catalog.=) $1",
-										1, types, args);
-			args[0] = CStringGetTextDatum(drop_id);
 			/* its definition, less what phase A built */
 			foreach(lc, dedup_query_column(
-						"SELECT s FROM dedup.journal j,"
-						"  pg_catalog.jsonb_array_elements_text(j.detail->'tables'->0->'post') WITH ORDINALITY x(s, n)"
-						" WHERE j.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8"
-						"   AND s NOT LIKE 'CREATE INDEX %' AND s NOT LIKE 'CREATE UNIQUE INDEX %'"
+						"SELECT s FROM pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'tables'->0->'post')"
+						"      WITH ORDINALITY x(s, n)"
+						" WHERE s NOT LIKE 'CREATE INDEX %' AND s NOT LIKE 'CREATE UNIQUE INDEX %'"
 						"   AND s NOT LIKE 'ALTER TABLE % ADD CONSTRAINT %'"
 						" ORDER BY x.n", 1, types, args, NULL))
 				dedup_exec_logged(&sql, (char *) lfirst(lc));
 			/* what depended on it, except the extension's own foreign key */
 			foreach(lc, dedup_query_column(
-						"SELECT s FROM dedup.journal j,"
-						"  pg_catalog.jsonb_array_elements(j.detail->'dependents') WITH ORDINALITY x(d, n),"
+						"SELECT s FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') WITH ORDINALITY x(d, n),"
 						"  pg_catalog.jsonb_array_elements_text(x.d->'create') WITH ORDINALITY y(s, m)"
-						" WHERE j.id OPERATOR(pg_catalog.=) $1::pg_catalog.int8"
-						"   AND NOT (x.d->>'kind' OPERATOR(pg_catalog.=) 'foreign key'"
+						" WHERE NOT (x.d->>'kind' OPERATOR(pg_catalog.=) 'foreign key'"
 						"            AND pg_catalog.starts_with(s, 'ALTER TABLE ' OPERATOR(pg_catalog.||) $2 OPERATOR(pg_catalog.||) ' '))"
 						" ORDER BY x.n, y.m", 2, types, args, NULL))
 				dedup_exec_logged(&sql, (char *) lfirst(lc));
@@ -694,7 +686,7 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 		}
 
 		/* the extension goes, journaled with its dependents */
-		dedup_execute_drop(plan_e, false);
+		(void) dedup_execute_drop(plan_e, false);
 		foreach(lc, late)
 			dedup_exec_logged(&sql, (char *) lfirst(lc));
 		sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- values now in %s",
@@ -773,13 +765,10 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 			/* views that were over the extension come back over the view */
 			{
 				Oid			types[1] = {TEXTOID};
-				Datum		args[1] = {CStringGetTextDatum(eq)};
+				Datum		args[1] = {CStringGetTextDatum(plan_e->definition)};
 
 				foreach(lc, dedup_query_column(
-							"SELECT s FROM (SELECT j.detail FROM dedup.journal j"
-							"                WHERE j.action OPERATOR(pg_catalog.=) 'drop' AND j.target OPERATOR(pg_catalog.=) $1"
-							"                ORDER BY j.id DESC LIMIT 1) j,"
-							"  pg_catalog.jsonb_array_elements(j.detail->'dependents') WITH ORDINALITY x(d, n),"
+							"SELECT s FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') WITH ORDINALITY x(d, n),"
 							"  pg_catalog.jsonb_array_elements_text(x.d->'create') WITH ORDINALITY y(s, m)"
 							" WHERE x.d->>'kind' IN ('view', 'materialized view', 'rule')"
 							" ORDER BY x.n, y.m", 1, types, args, NULL))

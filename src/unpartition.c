@@ -59,6 +59,7 @@ unpartition_internal(Oid parent, bool absorb)
 	ListCell   *lc;
 	char	   *definition;
 	char	   *drop_id;
+	DedupDropPlan *plan;
 	Oid			bakid;
 	Oid			newid;
 	DedupFingerprint want,
@@ -136,14 +137,11 @@ unpartition_internal(Oid parent, bool absorb)
 	bakid = dedup_backup_relation(parent, NULL);
 	sql = lappend(sql, psprintf("SELECT dedup.backup_table(%s)", quote_literal_cstr(qual)));
 	dedup_fingerprint_relation(bakid, cols, &want);
-	(void) dedup_drop_relation(parent, true, false);
+	plan = dedup_plan_drop(parent, true);
+	drop_id = psprintf(INT64_FORMAT, dedup_execute_drop(plan, false));
 	sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- rows kept in %s",
 								quote_literal_cstr(qual), dedup_qualified_name(bakid)));
 	types[0] = TEXTOID;
-	args[0] = CStringGetTextDatum(qual);
-	drop_id = dedup_query_value("SELECT pg_catalog.max(id)::pg_catalog.text FROM dedup.journal"
-								" WHERE action OPERATOR(pg_catalog.=) 'drop' AND target OPERATOR(pg_catalog.=) $1",
-								1, types, args);
 
 	/* the plain table: sequences and CREATE ... */
 	args[0] = CStringGetTextDatum(definition);
@@ -173,13 +171,11 @@ unpartition_internal(Oid parent, bool absorb)
 		dedup_exec_logged(&sql, (char *) lfirst(lc));
 	foreach(lc, steps)
 		dedup_exec_logged(&sql, (char *) lfirst(lc));
-	types[0] = INT8OID;
-	args[0] = Int64GetDatum(pg_strtoint64(drop_id));
-	foreach(lc, dedup_query_column("SELECT s FROM dedup.journal j,"
-								   "  pg_catalog.jsonb_array_elements(j.detail->'dependents') WITH ORDINALITY AS x(d, n),"
+	args[0] = CStringGetTextDatum(plan->definition);
+	foreach(lc, dedup_query_column("SELECT s FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents')"
+								   "       WITH ORDINALITY AS x(d, n),"
 								   "  pg_catalog.jsonb_array_elements_text(x.d->'create') WITH ORDINALITY AS y(s, m)"
-								   " WHERE j.id OPERATOR(pg_catalog.=) $1 ORDER BY x.n, y.m",
-								   1, types, args, NULL))
+								   " ORDER BY x.n, y.m", 1, types, args, NULL))
 		dedup_exec_logged(&sql, (char *) lfirst(lc));
 
 	/* every row, and nothing else */
