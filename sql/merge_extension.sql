@@ -51,8 +51,53 @@ SET ROLE service_role;
 SELECT count(*) AS service_sees_community FROM community_members;   -- RLS: no policy for it
 RESET ROLE;
 
+-- A catalog diff: everything of members survives its rebuild (the merge
+-- builds a new table and swaps it in), the new columns aside.
+CREATE FUNCTION pg_temp.snap(rel regclass) RETURNS text LANGUAGE sql AS $$
+SELECT concat_ws(E'\n',
+  (SELECT string_agg(format('col %s %s notnull=%s identity=%s default=%s acl=%s comment=%s',
+          a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
+          pg_get_expr(d.adbin, d.adrelid), a.attacl, col_description(a.attrelid, a.attnum)), E'\n' ORDER BY a.attnum)
+     FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+      AND a.attname NOT IN ('bio', 'skills', 'joined_community_at', 'is_mentor')),
+  (SELECT string_agg(format('con %s %s', conname, pg_get_constraintdef(oid)), E'\n' ORDER BY conname)
+     FROM pg_constraint WHERE conrelid = rel AND conname <> 'bio_not_blank'),
+  (SELECT string_agg(format('idx %s', pg_get_indexdef(indexrelid)), E'\n' ORDER BY 1)
+     FROM pg_index WHERE indrelid = rel),
+  (SELECT string_agg(format('trg %s %s', tgenabled, pg_get_triggerdef(oid)), E'\n' ORDER BY tgname)
+     FROM pg_trigger WHERE tgrelid = rel AND NOT tgisinternal AND tgname <> 'community_stamp'),
+  (SELECT string_agg(format('pol %s %s %s %s %s', polname, polcmd, polroles::regrole[],
+          pg_get_expr(polqual, polrelid), pg_get_expr(polwithcheck, polrelid)), E'\n' ORDER BY polname)
+     FROM pg_policy WHERE polrelid = rel),
+  (SELECT format('rel owner=%s rls=%s force=%s replident=%s comment=%s', relowner::regrole,
+                 relrowsecurity, relforcerowsecurity, relreplident, obj_description(oid, 'pg_class'))
+     FROM pg_class WHERE oid = rel),
+  (SELECT string_agg(format('fk in %s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid)), E'\n' ORDER BY 1)
+     FROM pg_constraint WHERE confrelid = rel AND conparentid = 0 AND conrelid <> 'badges'::regclass),
+  (SELECT format('seq %s last=%s', s, pg_sequence_last_value(s))
+     FROM pg_get_serial_sequence(rel::text, 'id') AS s),
+  (SELECT string_agg(format('view %s %s', c.oid::regclass, pg_get_viewdef(c.oid)), E'\n' ORDER BY 1)
+     FROM pg_class c WHERE c.relkind = 'v' AND c.relnamespace = 'public'::regnamespace
+      AND c.relname IN ('active_mentors')))
+$$;
+CREATE TEMP TABLE members_before AS
+SELECT pg_temp.snap('members') AS s, (SELECT relacl FROM pg_class WHERE oid = 'members'::regclass) AS acl,
+       (SELECT count(*) FROM members) AS rows;
+
 -- take_extension: the extension's value wins where both have one.
 SELECT * FROM dedup.merge_extension('members', 'community_members', on_conflict => 'take_extension');
+-- The only differences: service_role's privileges moved to the old columns
+-- (it could read no extension row), and the extension's own foreign key,
+-- gone with the extension.
+SELECT x AS before_only FROM members_before, unnest(string_to_array(s, E'\n')) x
+EXCEPT SELECT unnest(string_to_array(pg_temp.snap('members'), E'\n'));
+SELECT x AS after_only FROM unnest(string_to_array(pg_temp.snap('members'), E'\n')) x
+EXCEPT SELECT unnest(string_to_array(s, E'\n')) FROM members_before;
+-- the table-level grants are the same, except service_role's, which became
+-- column grants on the old columns (it could not read the extension's rows)
+SELECT b.acl AS before, c.relacl AS after, b.rows = (SELECT count(*) FROM members) AS same_rows
+  FROM members_before b, pg_class c WHERE c.oid = 'members'::regclass;
 SELECT id, full_name, bio, skills, is_mentor FROM members WHERE id IN (3, 7, 8) ORDER BY id;
 -- columns, defaults, NOT NULL, CHECK and comment came with the values
 SELECT attname, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin, adrelid) AS default,
