@@ -167,6 +167,19 @@ dedup_exec(const char *sql)
 		elog(ERROR, "dedup: could not run \"%s\": %s", sql, SPI_result_code_string(rc));
 }
 
+/* "a, b, c": a List of names as quoted identifiers, comma-separated. */
+char *
+dedup_quoted_list(List *names)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s", buf.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
+	return buf.data;
+}
+
 /* Run one statement and append it to *log, the SQL a journal row records. */
 void
 dedup_exec_logged(List **log, const char *sql)

@@ -55,6 +55,7 @@ extern void dedup_rethrow_unchanged(MemoryContext cxt);
 /* ddl.c */
 extern void dedup_check_target(Oid relid, const char *verb);
 extern char *dedup_qualified_name(Oid relid);
+extern char *dedup_quoted_list(List *names);
 extern Oid	dedup_lookup_relation(const char *qualname);
 extern void dedup_exec(const char *sql);
 extern char *dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values);

@@ -463,18 +463,10 @@ dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 	dedup_journal_write("merge", p->kq, d.data);
 
 	if (p->extra != NIL && !drop_source)
-	{
-		StringInfoData names;
-
-		initStringInfo(&names);
-		foreach(lc, p->extra)
-			appendStringInfo(&names, "%s%s", names.len ? ", " : "",
-							 quote_identifier((char *) lfirst(lc)));
 		ereport(NOTICE,
 				(errmsg("\"%s\" has columns that \"%s\" lacks; their values were not merged",
 						get_rel_name(source), get_rel_name(keeper)),
-				 errdetail("Columns: %s.", names.data)));
-	}
+				 errdetail("Columns: %s.", dedup_quoted_list(p->extra))));
 }
 
 /*

@@ -493,14 +493,10 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 		{
 			Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
 			Datum		args[3];
-			StringInfoData bkeys;
 
-			initStringInfo(&bkeys);
-			foreach(lc, bkey)
-				appendStringInfo(&bkeys, "%s%s", bkeys.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
 			args[0] = ObjectIdGetDatum(ext);
 			args[1] = ObjectIdGetDatum(base);
-			args[2] = CStringGetTextDatum(bkeys.data);
+			args[2] = CStringGetTextDatum(dedup_quoted_list(bkey));
 			foreach(lc, dedup_query_column(
 						"SELECT pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s',"
 						"         k.conrelid::pg_catalog.regclass, k.conname,"
@@ -537,16 +533,12 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 		 */
 		if (res->added != NIL)
 		{
-			StringInfoData newcols;
 			Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
 			Datum		args[3];
 
-			initStringInfo(&newcols);
-			foreach(lc, res->added)
-				appendStringInfo(&newcols, "%s%s", newcols.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
 			args[0] = ObjectIdGetDatum(ext);
 			args[1] = ObjectIdGetDatum(base);
-			args[2] = CStringGetTextDatum(newcols.data);
+			args[2] = CStringGetTextDatum(dedup_quoted_list(res->added));
 			foreach(lc, dedup_query_column(
 						"WITH e AS (SELECT c.relrowsecurity, c.relowner, a.grantee, a.privilege_type"
 						"             FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
