@@ -40,7 +40,8 @@ run() {
 	"${PSQL[@]}" -d "$db" -c "CHECKPOINT" -c "SELECT count(*) FROM base" >/dev/null
 	# the reader: one session, a point query every 10 ms, each one timed
 	# (lock waits included); SIGINT ends \watch and psql flushes its output
-	printf '\\timing on\nSELECT name FROM base WHERE id = (random() * %d)::int + 1 \\watch 0.01\n' "$ROWS" |
+	# (the id is drawn once per query, in a sub-select, so the primary key is used)
+	printf '\\timing on\nSELECT name FROM base WHERE id = (SELECT (random() * %d)::int + 1) \\watch 0.01\n' "$ROWS" |
 		"${PSQL[@]}" -d "$db" >"$work/reader.log" 2>&1 &
 	local reader=$!
 	sleep 1
