@@ -31,6 +31,9 @@
 
 PG_FUNCTION_INFO_V1(dedup_undo);
 
+/* First key of the advisory locks that serialize undos ("dedu" in ASCII). */
+#define DEDUP_UNDO_LOCK_SPACE 1684366453
+
 /* Error context: which statement of which undo failed. */
 typedef struct UndoContext
 {
@@ -201,6 +204,18 @@ dedup_undo_internal(int64 id)
 				 errmsg("journal entry " INT64_FORMAT " does not exist", id),
 				 errdetail("Nothing was changed."),
 				 errhint("SELECT id, action, target FROM dedup.journal ORDER BY id; lists the entries.")));
+	/*
+	 * Undos of one entry take turns (a transaction-level advisory lock in a
+	 * key space of dedup's own), so the second sees the first's journal row.
+	 */
+	{
+		Oid			types[1] = {INT8OID};
+		Datum		args[1] = {Int64GetDatum(id)};
+
+		(void) dedup_query_value("SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(DEDUP_UNDO_LOCK_SPACE) ","
+								 " ($1 OPERATOR(pg_catalog.%) 2147483647)::pg_catalog.int4)",
+								 1, types, args);
+	}
 	undone = first_of(id, "SELECT u.id::pg_catalog.text FROM dedup.journal u"
 					  " WHERE u.action OPERATOR(pg_catalog.=) 'undo'"
 					  "   AND (u.detail->>'undone')::pg_catalog.int8 OPERATOR(pg_catalog.=) $1");
