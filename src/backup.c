@@ -115,26 +115,41 @@ pw_flush(PageWriter *w)
 	w->valid = false;
 }
 
-/* Add a tuple (its header set as heap_insert would set it). */
+/* Set a tuple header as heap_insert would for a new row of this writer. */
 static void
-pw_insert(PageWriter *w, HeapTuple tup)
+pw_stamp(PageWriter *w, HeapTupleHeader td)
+{
+	td->t_infomask &= ~(HEAP_XACT_MASK);
+	td->t_infomask2 &= ~(HEAP2_XACT_MASK);
+	td->t_infomask |= HEAP_XMAX_INVALID;
+	HeapTupleHeaderSetXmin(td, w->xid);
+	HeapTupleHeaderSetCmin(td, w->cid);
+	HeapTupleHeaderSetXmax(td, 0);
+}
+
+/*
+ * Add a row.  tup may point into a source buffer (owned false): it is then
+ * only read, and the header is stamped on the copy placed on our page.  A
+ * row that needs TOAST work is copied first and goes through the toaster.
+ */
+static void
+pw_insert(PageWriter *w, HeapTuple tup, bool owned)
 {
 	Page		page = (Page) w->page.data;
-	HeapTuple	stored;
+	HeapTuple	stored = tup;
+	HeapTuple	copy = NULL;
 	OffsetNumber off;
 	HeapTupleHeader onpage;
 	Size		len;
 
-	tup->t_data->t_infomask &= ~(HEAP_XACT_MASK);
-	tup->t_data->t_infomask2 &= ~(HEAP2_XACT_MASK);
-	tup->t_data->t_infomask |= HEAP_XMAX_INVALID;
-	HeapTupleHeaderSetXmin(tup->t_data, w->xid);
-	HeapTupleHeaderSetCmin(tup->t_data, w->cid);
-	HeapTupleHeaderSetXmax(tup->t_data, 0);
-	tup->t_tableOid = RelationGetRelid(w->rel);
-
-	stored = (HeapTupleHasExternal(tup) || tup->t_len > TOAST_TUPLE_THRESHOLD) ?
-		heap_toast_insert_or_update(w->rel, tup, NULL, HEAP_INSERT_SKIP_FSM) : tup;
+	if (HeapTupleHasExternal(tup) || tup->t_len > TOAST_TUPLE_THRESHOLD)
+	{
+		if (!owned)
+			tup = copy = heap_copytuple(tup);
+		pw_stamp(w, tup->t_data);
+		tup->t_tableOid = RelationGetRelid(w->rel);
+		stored = heap_toast_insert_or_update(w->rel, tup, NULL, HEAP_INSERT_SKIP_FSM);
+	}
 	len = MAXALIGN(stored->t_len);
 	if (len > MaxHeapTupleSize)
 		ereport(ERROR,
@@ -151,9 +166,12 @@ pw_insert(PageWriter *w, HeapTuple tup)
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "dedup: could not add a row to a page of \"%s\"", RelationGetRelationName(w->rel));
 	onpage = (HeapTupleHeader) PageGetItem(page, PageGetItemId(page, off));
+	pw_stamp(w, onpage);
 	ItemPointerSet(&onpage->t_ctid, w->blkno, off);
 	if (stored != tup)
 		heap_freetuple(stored);
+	if (copy)
+		heap_freetuple(copy);
 }
 
 static void
@@ -281,6 +299,19 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *wr
 			CHECK_FOR_INTERRUPTS();
 			slot_getsomeattrs(in, maxatt);
 			dedup_fp_add_row(fp, fpcols, in->tts_values, in->tts_isnull);
+#if DEDUP_BULK_WRITE
+			if (bulk && identity)
+			{
+				bool		should_free;
+
+				/* read in place: the page copy is stamped, not the source */
+				tup = ExecFetchSlotHeapTuple(in, false, &should_free);
+				pw_insert(&writer, tup, false);
+				if (should_free)
+					heap_freetuple(tup);
+				continue;
+			}
+#endif
 			if (identity)
 				tup = ExecCopySlotHeapTuple(in);
 			else
@@ -295,7 +326,7 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *wr
 #if DEDUP_BULK_WRITE
 			if (bulk)
 			{
-				pw_insert(&writer, tup);
+				pw_insert(&writer, tup, true);
 				heap_freetuple(tup);
 				continue;
 			}
