@@ -46,8 +46,6 @@
 static const char *tables_sql =
 "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition,"
 "       COALESCE(i.inhparent, 0::pg_catalog.oid),"
-"       c.relpersistence OPERATOR(pg_catalog.=) 't'"
-"         AND n.oid OPERATOR(pg_catalog.<>) pg_catalog.pg_my_temp_schema(),"
 "       c.relrowsecurity, c.reltuples::pg_catalog.float8, c.relnatts"
 "  FROM pg_catalog.pg_class c"
 "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
@@ -301,10 +299,9 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 		tbl->relkind = DatumGetChar(SPI_getbinval(tup, desc, 4, &isnull));
 		tbl->ispartition = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
 		tbl->parent = get_oid(tup, desc, 6);
-		tbl->other_temp = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
-		tbl->rls_enabled = DatumGetBool(SPI_getbinval(tup, desc, 8, &isnull));
-		tbl->reltuples = DatumGetFloat8(SPI_getbinval(tup, desc, 9, &isnull));
-		tbl->relnatts = DatumGetInt16(SPI_getbinval(tup, desc, 10, &isnull));
+		tbl->rls_enabled = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
+		tbl->reltuples = DatumGetFloat8(SPI_getbinval(tup, desc, 8, &isnull));
+		tbl->relnatts = DatumGetInt16(SPI_getbinval(tup, desc, 9, &isnull));
 		tbl->ncols = -1;		/* columns and key are loaded on demand */
 		tbl->npk = -1;
 		tbl->extends = -1;

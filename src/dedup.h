@@ -71,7 +71,6 @@ typedef struct DedupTable
 	char		relkind;		/* RELKIND_RELATION or RELKIND_PARTITIONED_TABLE */
 	bool		ispartition;
 	Oid			parent;			/* pg_inherits parent, or InvalidOid */
-	bool		other_temp;		/* another session's temporary table */
 	bool		rls_enabled;
 	double		reltuples;		/* a hint only; -1 when never analyzed */
 	int16		relnatts;
