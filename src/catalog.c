@@ -31,6 +31,7 @@
 #include "utils/syscache.h"
 
 #include "dedup.h"
+#include "ddl.h"
 
 /*
  * Schemas left out when the caller names none: the ones Supabase manages.
@@ -236,21 +237,6 @@ rank_by_name(DedupCatalog *cat)
 }
 
 /*
- * "schema.name" of any relation, quoted as needed, for messages and
- * evidence phrases (independent of the caller's search_path).
- */
-char *
-dedup_relation_phrase(Oid relid)
-{
-	char	   *rel = get_rel_name(relid);
-	Oid			nsp = get_rel_namespace(relid);
-
-	if (rel == NULL)
-		return psprintf("relation %u", relid);
-	return quote_qualified_identifier(get_namespace_name(nsp), rel);
-}
-
-/*
  * Load every table of the chosen schemas (NULL: every user schema) with the
  * facts grouping and the reports need.  The model is allocated in the
  * caller's memory context.
@@ -366,13 +352,13 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 		dep->relkind = DatumGetChar(SPI_getbinval(tup, tt->tupdesc, 3, &isnull));
 		rulename = get_name(tup, tt->tupdesc, 4);
 		if (dep->relkind == RELKIND_VIEW)
-			dep->phrase = psprintf("view %s", dedup_relation_phrase(dep->relid));
+			dep->phrase = psprintf("view %s", dedup_qualified_name(dep->relid));
 		else if (dep->relkind == RELKIND_MATVIEW)
 			dep->phrase = psprintf("materialized view %s",
-								   dedup_relation_phrase(dep->relid));
+								   dedup_qualified_name(dep->relid));
 		else
 			dep->phrase = psprintf("rule %s on %s", quote_identifier(rulename),
-								   dedup_relation_phrase(dep->relid));
+								   dedup_qualified_name(dep->relid));
 		tbl->dependents = lappend(tbl->dependents, dep);
 	}
 	MemoryContextSwitchTo(oldcxt);

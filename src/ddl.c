@@ -31,13 +31,17 @@
 
 PG_FUNCTION_INFO_V1(dedup_set_acl);
 
+/*
+ * "schema.name" of any relation, quoted as needed, for statements, messages
+ * and evidence phrases (independent of the caller's search_path).
+ */
 char *
 dedup_qualified_name(Oid relid)
 {
 	char	   *rel = get_rel_name(relid);
 
 	if (rel == NULL)
-		return psprintf("%u", relid);
+		return psprintf("relation %u", relid);
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), rel);
 }
 

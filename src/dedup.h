@@ -130,7 +130,6 @@ typedef struct DedupCatalog
 extern DedupCatalog *dedup_load_catalog(ArrayType *schemas, bool with_sizes);
 extern DedupTable *dedup_find_table(DedupCatalog *cat, Oid relid);
 extern int	dedup_table_index(DedupCatalog *cat, Oid relid);
-extern char *dedup_relation_phrase(Oid relid);
 extern void dedup_load_columns(DedupCatalog *cat, DedupTable *t);
 extern void dedup_load_pk(DedupCatalog *cat, DedupTable *t);
 

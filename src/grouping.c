@@ -33,6 +33,7 @@
 #include "utils/typcache.h"
 
 #include "dedup.h"
+#include "ddl.h"
 
 #define ORM_TWIN_MIN_SIMILARITY 0.5
 
@@ -665,7 +666,7 @@ dedup_plan_drops(DedupCatalog *cat)
 			t->blockers = lappend(t->blockers,
 								  psprintf("%s %s", t->relkind == RELKIND_PARTITIONED_TABLE ?
 										   "attached partition" : "inheritance child",
-										   dedup_relation_phrase(lfirst_oid(lc))));
+										   dedup_qualified_name(lfirst_oid(lc))));
 		foreach(lc, t->publications)
 			t->blockers = lappend(t->blockers,
 								  psprintf("member of publication %s",
@@ -712,7 +713,7 @@ dedup_plan_drops(DedupCatalog *cat)
 				t->blockers = lappend(t->blockers,
 									  psprintf("foreign key %s from %s",
 											   quote_identifier(fk->conname),
-											   dedup_relation_phrase(fk->from)));
+											   dedup_qualified_name(fk->from)));
 		}
 	}
 
