@@ -25,10 +25,22 @@ SHARED=${SHARED:-$(cd "$ROOT/.." && pwd)/shared}
 
 say() { printf '==> %s\n' "$*" >&2; }
 
+# One harness at a time per machine: each one installs dedup into the
+# server's shared directories, so two checkouts testing at once would
+# overwrite each other's build.
+if command -v flock >/dev/null; then
+	exec 9>"${TMPDIR:-/tmp}/dedup-harness.lock"
+	flock 9
+fi
+
 install_missing() {
 	local need=()
 	[ -x "$PGBIN/initdb" ] || need+=("postgresql-$PGVER")
-	[ -f "/usr/lib/postgresql/$PGVER/lib/pgxs/src/makefiles/pgxs.mk" ] || need+=("postgresql-server-dev-$PGVER")
+	# each need is detected by the file the build uses (Debian ships pgxs.mk
+	# in the client package, but postgres.h only in server-dev)
+	local inc
+	inc=$("$PGBIN/pg_config" --includedir-server 2>/dev/null || echo /nonexistent)
+	[ -f "$inc/postgres.h" ] || need+=("postgresql-server-dev-$PGVER")
 	command -v make >/dev/null || need+=(make)
 	command -v gcc >/dev/null || need+=(gcc)
 	command -v prove >/dev/null || need+=(perl)
