@@ -116,7 +116,7 @@ start_cluster() {
 		echo "max_prepared_transactions = 10"
 		for line in "$@"; do echo "$line"; done
 	} | as_pg tee -a "$TMPDIR_CLUSTER/data/postgresql.conf" >/dev/null
-	as_pg "$PGBIN/pg_ctl" -D "$TMPDIR_CLUSTER/data" -l "$TMPDIR_CLUSTER/server.log" -w start >/dev/null ||
+	as_pg "$PGBIN/pg_ctl" -D "$TMPDIR_CLUSTER/data" -l "$TMPDIR_CLUSTER/server.log" -w start >/dev/null 9>&- ||
 		{ cat "$TMPDIR_CLUSTER/server.log" >&2; exit 1; }
 	export PGHOST=$TMPDIR_CLUSTER PGPORT PGUSER=postgres PGDATABASE=postgres
 }
