@@ -7,6 +7,7 @@
 MODULE_big = dedup
 OBJS = \
 	src/dedup.o \
+	src/action.o \
 	src/catalog.o \
 	src/naming.o \
 	src/grouping.o \

@@ -74,29 +74,38 @@ COMMENT ON FUNCTION dedup.find_empty_duplicates(name[]) IS
 -- Journal ------------------------------------------------------------------
 
 -- Every change dedup makes is journaled in the same transaction as the change.
--- undo() replays the definitions captured here, so only trusted roles may
--- write to it: grant INSERT on it together with EXECUTE on the changing
--- functions.  actor and at are stamped by a trigger; rows cannot be updated.
+-- Only dedup writes it: its functions insert rows from C under the identity
+-- of the journal's owner (the superuser who created the extension), and no
+-- role is granted INSERT, UPDATE or DELETE.  undo() replays what the journal
+-- holds, so nothing another role could have written is ever replayed.
+-- Grant SELECT to the roles that should read it.
 CREATE TABLE dedup.journal (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    actor name NOT NULL DEFAULT CURRENT_USER,
-    action text NOT NULL CHECK (action IN ('backup', 'drop', 'restore', 'merge', 'unpartition', 'undo')),
+    actor name NOT NULL,
+    action text NOT NULL,
     target text NOT NULL,
-    detail jsonb NOT NULL DEFAULT '{}'
+    parent bigint REFERENCES dedup.journal (id),
+    undoes bigint UNIQUE REFERENCES dedup.journal (id),
+    objects text[] NOT NULL DEFAULT '{}',
+    detail jsonb NOT NULL DEFAULT '{}',
+    CHECK ((action OPERATOR(pg_catalog.=) 'undo') OPERATOR(pg_catalog.=) (undoes IS NOT NULL))
 );
 REVOKE ALL ON dedup.journal FROM PUBLIC;
 COMMENT ON TABLE dedup.journal IS
-'what dedup did: counts, fingerprints, captured definitions and the SQL it ran';
+'what dedup did: counts, fingerprints, captured definitions and the SQL it ran; written only by dedup';
+COMMENT ON COLUMN dedup.journal.parent IS 'the action this entry is one step of (undone with it)';
+COMMENT ON COLUMN dedup.journal.undoes IS 'for an undo: the entry it reversed';
+COMMENT ON COLUMN dedup.journal.objects IS 'the relations the action created, changed or dropped';
 SELECT pg_catalog.pg_extension_config_dump('dedup.journal', '');
 
-CREATE FUNCTION dedup._journal_stamp() RETURNS trigger
-AS 'MODULE_PATHNAME', 'dedup_journal_stamp'
+CREATE FUNCTION dedup._journal_append_only() RETURNS trigger
+AS 'MODULE_PATHNAME', 'dedup_journal_append_only'
 LANGUAGE C SET search_path = pg_catalog, pg_temp;
-REVOKE ALL ON FUNCTION dedup._journal_stamp() FROM PUBLIC;
+REVOKE ALL ON FUNCTION dedup._journal_append_only() FROM PUBLIC;
 
-CREATE TRIGGER journal_stamp BEFORE INSERT OR UPDATE ON dedup.journal
-FOR EACH ROW EXECUTE FUNCTION dedup._journal_stamp();
+CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON dedup.journal
+FOR EACH ROW EXECUTE FUNCTION dedup._journal_append_only();
 
 -- Definition capture (internal) ---------------------------------------------
 -- The underscore functions are called by dedup's own functions through SQL,

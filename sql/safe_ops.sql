@@ -109,23 +109,26 @@ SELECT dedup.drop_if_empty('dedup.journal');
 CREATE ROLE stranger;
 GRANT USAGE ON SCHEMA dedup TO stranger;
 GRANT EXECUTE ON FUNCTION dedup.drop_if_empty(regclass, boolean), dedup.backup_table(regclass, name) TO stranger;
-GRANT INSERT, SELECT ON dedup.journal TO stranger;
 SET ROLE stranger;
 SELECT dedup.drop_if_empty('mentorship_bookings_2026_01');
 SELECT dedup.backup_table('members');
 RESET ROLE;
--- Without INSERT on the journal nothing runs at all.
-REVOKE INSERT ON dedup.journal FROM stranger;
+-- Only dedup writes its journal: a role with no privilege on it at all
+-- drops a table it owns, and dedup journals that, naming the role.  The role
+-- itself can neither read nor write the journal.
 ALTER TABLE mentorship_bookings_2026_02 OWNER TO stranger;
 SET ROLE stranger;
 SELECT dedup.drop_if_empty('mentorship_bookings_2026_02');
+INSERT INTO dedup.journal (actor, action, target, detail)
+  VALUES ('stranger', 'drop', 'forged', '{"tables": []}');
+SELECT count(*) FROM dedup.journal;
 RESET ROLE;
 SELECT to_regclass('mentorship_bookings_2026_02') IS NOT NULL AS still_there;
+SELECT actor, action, target FROM dedup.journal ORDER BY id DESC LIMIT 1;
 
--- The journal is append-only and stamps who acted.
+-- The journal is append-only, even for its owner.
 UPDATE dedup.journal SET target = 'x' WHERE id = 1;
-INSERT INTO dedup.journal (action, target, actor) VALUES ('undo', 'forged', 'somebody_else') RETURNING actor;
-DELETE FROM dedup.journal WHERE target = 'forged';
+DELETE FROM dedup.journal WHERE id = 1;
 
 -- EXECUTE on the changing functions is not granted to PUBLIC; every
 -- function pins search_path, except merge_members, a schema-qualified SQL
@@ -135,7 +138,11 @@ SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_e
        p.prosecdef AS security_definer, p.proconfig
   FROM pg_proc p WHERE p.pronamespace = 'dedup'::regnamespace ORDER BY 1;
 SELECT has_schema_privilege('public', 'dedup', 'USAGE') AS public_usage,
-       has_table_privilege('public', 'dedup.journal', 'INSERT') AS public_journal_insert;
+       has_table_privilege('public', 'dedup.journal', 'INSERT') AS public_journal_insert,
+       (SELECT count(*) FROM information_schema.role_table_grants
+         WHERE table_schema = 'dedup' AND table_name = 'journal'
+           AND privilege_type IN ('INSERT', 'UPDATE', 'DELETE')
+           AND grantee <> (SELECT rolname FROM pg_roles WHERE oid = (SELECT relowner FROM pg_class WHERE oid = 'dedup.journal'::regclass))) AS journal_write_grants;
 
 -- A planted public.count() and a pg_temp table shadowing the journal change nothing.
 CREATE FUNCTION public.count(anyelement) RETURNS bigint LANGUAGE sql AS 'SELECT 0::bigint';
@@ -174,7 +181,7 @@ SELECT dedup.restore_backup('members_restored', 'members');
 -- undo of a backup drops it when it is unchanged.
 SELECT dedup.undo(id) FROM dedup.journal WHERE action = 'backup' AND target = 'public.projects';
 SELECT to_regclass('projects_before_merge') AS gone;
-SELECT action, target, detail->>'undone' AS undone FROM dedup.journal WHERE action = 'undo' ORDER BY id;
+SELECT action, target, undoes FROM dedup.journal WHERE action = 'undo' ORDER BY id;
 
 -- A rolled-back action leaves no journal row.
 SELECT count(*) AS journal_before FROM dedup.journal \gset

@@ -426,7 +426,6 @@ dedup_backup_relation(Oid relid, const char *given_name)
 	char	   *stmt;
 	Oid			owner;
 
-	dedup_check_journal_access();
 	dedup_check_target(relid, "back up");
 	/* SHARE: readers go on, writers wait until we commit */
 	dedup_lock_tree(relid, ShareLock);
@@ -597,12 +596,11 @@ restore_internal(Oid bakid, Oid target)
 	int64		n;
 	bool		first = true;
 
-	dedup_check_journal_access();
 	dedup_check_target(bakid, "restore from");
 
 	/* the backup's journal entry says what it holds */
 	args[0] = CStringGetTextDatum(psprintf("%u", bakid));
-	entry = dedup_query_value("SELECT j.id FROM dedup.journal j"
+	entry = dedup_journal_value("SELECT j.id FROM dedup.journal j"
 							  " WHERE j.action OPERATOR(pg_catalog.=) 'backup'"
 							  "   AND j.detail->>'backup_oid' OPERATOR(pg_catalog.=) $1"
 							  " ORDER BY j.id DESC LIMIT 1", 1, types, args);
@@ -615,14 +613,13 @@ restore_internal(Oid bakid, Oid target)
 	entry_id = pg_strtoint64(entry);
 	args[0] = Int64GetDatum(entry_id);
 	types[0] = INT8OID;
-	source = dedup_query_value("SELECT detail->>'source' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
-							   1, types, args);
-	cols = dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text(detail->'columns')"
-							  "  FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1", 1, types, args, NULL);
-	recorded.rows = pg_strtoint64(dedup_query_value("SELECT detail->>'rows' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
-													1, types, args));
-	fphex = dedup_query_value("SELECT detail->>'fingerprint' FROM dedup.journal WHERE id OPERATOR(pg_catalog.=) $1",
-							  1, types, args);
+	source = dedup_journal_field(entry_id, "j.detail->>'source'");
+	cols = NIL;
+	foreach(lc, dedup_journal_rows("SELECT pg_catalog.jsonb_array_elements_text(j.detail->'columns')"
+								   "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args))
+		cols = lappend(cols, ((char **) lfirst(lc))[0]);
+	recorded.rows = pg_strtoint64(dedup_journal_field(entry_id, "j.detail->>'rows'"));
+	fphex = dedup_journal_field(entry_id, "j.detail->>'fingerprint'");
 
 	/* the backup must still hold what was recorded */
 	LockRelationOid(bakid, ShareLock);
@@ -644,13 +641,12 @@ restore_internal(Oid bakid, Oid target)
 		target = dedup_lookup_relation(source);
 		if (!OidIsValid(target))
 		{
-			dropid = dedup_query_value("SELECT j.id FROM dedup.journal j"
-									   " WHERE j.action OPERATOR(pg_catalog.=) 'drop'"
-									   "   AND j.target OPERATOR(pg_catalog.=) $1"
-									   "   AND NOT EXISTS (SELECT 1 FROM dedup.journal u"
-									   "       WHERE u.action OPERATOR(pg_catalog.=) 'undo'"
-									   "         AND (u.detail->>'undone')::pg_catalog.int8 OPERATOR(pg_catalog.=) j.id)"
-									   " ORDER BY j.id DESC LIMIT 1", 1, types, args);
+			dropid = dedup_journal_value("SELECT j.id FROM dedup.journal j"
+										 " WHERE j.action OPERATOR(pg_catalog.=) 'drop'"
+										 "   AND j.target OPERATOR(pg_catalog.=) $1"
+										 "   AND NOT EXISTS (SELECT 1 FROM dedup.journal u"
+										 "       WHERE u.undoes OPERATOR(pg_catalog.=) j.id)"
+										 " ORDER BY j.id DESC LIMIT 1", 1, types, args);
 			if (dropid)
 			{
 				ereport(NOTICE,

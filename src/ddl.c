@@ -24,6 +24,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "compat.h"
@@ -161,14 +162,37 @@ dedup_lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode)
 	}
 }
 
-/* Run one statement through SPI (caller is connected); errors propagate. */
+/*
+ * Run one statement through SPI (the caller is connected) with a snapshot
+ * taken now.  Every read that decides what dedup copies, compares, counts
+ * or drops happens after the locks it needs were granted; a caller's
+ * REPEATABLE READ or SERIALIZABLE snapshot may predate rows committed
+ * before that, so it is never used (the referential-integrity triggers do
+ * the same).  Returns the SPI result code; errors propagate.
+ */
+static int
+spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+		long tcount)
+{
+	SPIPlanPtr	plan;
+	int			rc;
+
+	plan = SPI_prepare(sql, nargs, types);
+	if (plan == NULL)
+		elog(ERROR, "dedup: could not prepare \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	rc = SPI_execute_snapshot(plan, values, nulls, GetLatestSnapshot(), InvalidSnapshot,
+							  false, true, tcount);
+	SPI_freeplan(plan);
+	if (rc < 0)
+		elog(ERROR, "dedup: could not run \"%s\": %s", sql, SPI_result_code_string(rc));
+	return rc;
+}
+
 void
 dedup_exec(const char *sql)
 {
-	int			rc = SPI_execute(sql, false, 0);
-
-	if (rc < 0)
-		elog(ERROR, "dedup: could not run \"%s\": %s", sql, SPI_result_code_string(rc));
+	(void) spi_run(sql, 0, NULL, NULL, NULL, 0);
 }
 
 /* "a, b, c": a List of names as quoted identifiers, comma-separated. */
@@ -194,15 +218,19 @@ dedup_exec_logged(List **log, const char *sql)
 
 /* First column of the first row as text (NULL if no row or null). */
 char *
-dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values)
+dedup_query_value_nulls(const char *sql, int nargs, Oid *types, Datum *values,
+						const char *nulls)
 {
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-
-	if (rc < 0)
-		elog(ERROR, "dedup: query failed: %s", SPI_result_code_string(rc));
+	(void) spi_run(sql, nargs, types, values, nulls, 0);
 	if (SPI_processed == 0)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+}
+
+char *
+dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	return dedup_query_value_nulls(sql, nargs, types, values, NULL);
 }
 
 /*
@@ -215,10 +243,8 @@ dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
 {
 	List	   *out = NIL;
 	uint64		i;
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
 
-	if (rc < 0)
-		elog(ERROR, "dedup: query failed: %s", SPI_result_code_string(rc));
+	(void) spi_run(sql, nargs, types, values, nulls, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -239,10 +265,8 @@ dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
 	List	   *out = NIL;
 	uint64		i;
 	int			j;
-	int			rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
 
-	if (rc < 0)
-		elog(ERROR, "dedup: query failed: %s", SPI_result_code_string(rc));
+	(void) spi_run(sql, nargs, types, values, NULL, 0);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		char	  **row = palloc(sizeof(char *) * SPI_tuptable->tupdesc->natts);

@@ -15,6 +15,7 @@
 #include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/relcache.h"
+#include "fmgr.h"
 
 /*
  * An order-independent fingerprint of a multiset of rows: the row count and
@@ -43,14 +44,62 @@ typedef struct DedupFpColumns
 	DedupFpColumn cols[FLEXIBLE_ARRAY_MEMBER];
 } DedupFpColumns;
 
-/* journal.c */
-extern void dedup_check_journal_access(void);
-extern int64 dedup_journal_write(const char *action, const char *target,
-								 const char *detail);
+/* action.c: one action, one transaction, one journal entry */
+typedef struct DedupAs
+{
+	Oid			userid;
+	int			sec;
+	int			nestlevel;
+} DedupAs;
+
+typedef struct DedupAction
+{
+	const char *name;			/* journal action: "backup", "merge_rows", ... */
+	int64		id;				/* journal id, reserved when it began */
+	int64		parent;			/* the action this is a step of, or 0 */
+	int64		undoes;			/* for "undo": the entry reversed */
+	List	   *objects;		/* qualified names of the relations touched */
+	struct DedupAction *outer;
+} DedupAction;
+
+typedef void (*DedupBody) (FunctionCallInfo fcinfo, MemoryContext cxt, void *result);
+
+extern void dedup_become(Oid role, DedupAs *saved);
+extern void dedup_unbecome(DedupAs *saved);
+extern DedupAction *dedup_action_begin(const char *name);
+extern void dedup_action_touch(DedupAction *act, const char *qualname);
+extern int64 dedup_action_end(DedupAction *act, const char *target, const char *detail);
+extern DedupAction *dedup_current_action(void);
+extern void dedup_action_reset(void);
+extern void dedup_rethrow_unchanged(MemoryContext cxt);
+extern void dedup_call(FunctionCallInfo fcinfo, DedupBody body, void *result);
+extern bool dedup_try(void (*fn) (void *), void *arg, char **why);
+
+/* journal.c: written and read only by dedup, as the journal's owner */
+typedef struct DedupBackupInfo
+{
+	Oid			backup;			/* the backup table (journaled OID, name and owner) */
+	Oid			source;			/* the table it was taken from, or InvalidOid if gone */
+	char	   *source_name;	/* quoted qualified name, as journaled */
+	int64		rows;
+	char	   *fingerprint;	/* hex, as journaled */
+	int64		entry;			/* journal id */
+} DedupBackupInfo;
+
+extern int64 dedup_journal_reserve_id(void);
+extern int64 dedup_journal_write_row(int64 id, const char *action, const char *target,
+									 int64 parent, int64 undoes, List *objects,
+									 const char *detail);
+extern int64 dedup_journal_write(const char *action, const char *target, const char *detail);
+extern List *dedup_journal_rows(const char *sql, int nargs, Oid *types, Datum *values);
+extern char *dedup_journal_value(const char *sql, int nargs, Oid *types, Datum *values);
+extern char *dedup_journal_field(int64 id, const char *expr);
+extern List *dedup_journal_backups(void);
+extern DedupBackupInfo *dedup_journal_backup_of(Oid relid);
+extern bool dedup_backup_matches(DedupBackupInfo *b);
 extern void dedup_json_str(StringInfo buf, const char *key, const char *value);
 extern void dedup_json_raw(StringInfo buf, const char *key, const char *json);
 extern char *dedup_json_array(List *strings);
-extern void dedup_rethrow_unchanged(MemoryContext cxt);
 
 /* ddl.c */
 extern void dedup_check_target(Oid relid, const char *verb);
@@ -59,6 +108,8 @@ extern char *dedup_quoted_list(List *names);
 extern Oid	dedup_lookup_relation(const char *qualname);
 extern void dedup_exec(const char *sql);
 extern char *dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values);
+extern char *dedup_query_value_nulls(const char *sql, int nargs, Oid *types, Datum *values,
+									 const char *nulls);
 extern List *dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
 								const char *nulls);
 extern void dedup_exec_logged(List **log, const char *sql);

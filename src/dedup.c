@@ -16,14 +16,32 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "dedup.h"
+#include "ddl.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* A failed transaction leaves no action under way (action.c). */
+static void
+dedup_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		dedup_action_reset();
+}
+
+void
+_PG_init(void)
+{
+	RegisterXactCallback(dedup_xact_callback, NULL);
+}
 
 /* regclass[] from a List of Oids */
 Datum

@@ -164,7 +164,6 @@ dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 	int64		rows;
 	ListCell   *lc;
 
-	dedup_check_journal_access();
 	dedup_check_target(relid, "drop");
 	LockRelationOid(relid, AccessExclusiveLock);
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))

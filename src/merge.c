@@ -347,7 +347,6 @@ dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 	char	   *stmt;
 	int64		missing;
 
-	dedup_check_journal_access();
 	if (drop_source)
 		dedup_check_target(source, "drop");
 	dedup_check_target(keeper, "merge into");

@@ -154,7 +154,6 @@ merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("base and extension are the same table \"%s\"", bname),
 				 errdetail("Nothing was changed.")));
-	dedup_check_journal_access();
 	dedup_check_target(base, "merge into");
 	dedup_check_target(ext, "drop");
 	/* phase A under SHARE: readers go on, writers wait */

@@ -133,7 +133,6 @@ merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper
 	ListCell   *lc;
 	char	   *kq;
 
-	dedup_check_journal_access();
 	if (!OidIsValid(keeper))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),

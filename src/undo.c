@@ -54,22 +54,32 @@ undo_error_context(void *arg)
 static char *
 entry_value(int64 id, const char *expr)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(id)};
-
-	return dedup_query_value(psprintf("SELECT %s FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", expr),
-							 1, types, args);
+	return dedup_journal_field(id, expr);
 }
 
-/* First element of the list the query returns, or NULL. */
+/* First value the journal query returns, or NULL. */
 static char *
 first_of(int64 id, const char *sql)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(id)};
-	List	   *l = dedup_query_column(sql, 1, types, args, NULL);
 
-	return l ? (char *) linitial(l) : NULL;
+	return dedup_journal_value(sql, 1, types, args);
+}
+
+/* First column of every row of a journal query over entry id. */
+static List *
+journal_column(int64 id, const char *sql)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, dedup_journal_rows(sql, 1, types, args))
+		if (((char **) lfirst(lc))[0])
+			out = lappend(out, ((char **) lfirst(lc))[0]);
+	return out;
 }
 
 static char *
@@ -81,8 +91,6 @@ undo_drop(int64 id, List **sql)
 	ListCell   *lc;
 	ErrorContextCallback callback;
 	UndoContext ctx = {id, NULL};
-	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(id)};
 	char	   *ndeps;
 
 	/* names must be free */
@@ -125,8 +133,8 @@ undo_drop(int64 id, List **sql)
 				 errdetail("The dropped table refers to it. Nothing was changed."),
 				 errhint("Recreate %s first, then run dedup.undo(" INT64_FORMAT ") again.", missing, id)));
 
-	steps = dedup_query_column("SELECT s FROM dedup.journal j, dedup._undo_steps(j.detail) s"
-							   " WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args, NULL);
+	steps = journal_column(id, "SELECT s FROM dedup.journal j, dedup._undo_steps(j.detail) s"
+						   " WHERE j.id OPERATOR(pg_catalog.=) $1");
 	callback.callback = undo_error_context;
 	callback.arg = &ctx;
 	callback.previous = error_context_stack;
@@ -158,8 +166,6 @@ undo_backup(int64 id, List **sql)
 	List	   *cols;
 	DedupFingerprint now;
 	char	   *stmt;
-	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(id)};
 
 	if (!OidIsValid(bakid) || strcmp(psprintf("%u", bakid), recorded_oid) != 0)
 		ereport(ERROR,
@@ -168,8 +174,8 @@ undo_backup(int64 id, List **sql)
 				 errdetail("Nothing was changed.")));
 	dedup_check_target(bakid, "drop");
 	LockRelationOid(bakid, AccessExclusiveLock);
-	cols = dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text(j.detail->'columns')"
-							  "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args, NULL);
+	cols = journal_column(id, "SELECT pg_catalog.jsonb_array_elements_text(j.detail->'columns')"
+						  "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1");
 	dedup_fingerprint_relation(bakid, cols, &now);
 	if (now.rows != rows || strcmp(dedup_fp_hex(&now), fphex) != 0)
 		ereport(ERROR,
@@ -192,6 +198,7 @@ char *
 dedup_undo_internal(int64 id)
 {
 	char	   *action = entry_value(id, "j.action");
+	DedupAction *act;
 	char	   *actor;
 	char	   *undone;
 	char	   *result;
@@ -216,9 +223,7 @@ dedup_undo_internal(int64 id)
 								 " ($1 OPERATOR(pg_catalog.%) 2147483647)::pg_catalog.int4)",
 								 1, types, args);
 	}
-	undone = first_of(id, "SELECT u.id::pg_catalog.text FROM dedup.journal u"
-					  " WHERE u.action OPERATOR(pg_catalog.=) 'undo'"
-					  "   AND (u.detail->>'undone')::pg_catalog.int8 OPERATOR(pg_catalog.=) $1");
+	undone = first_of(id, "SELECT u.id FROM dedup.journal u WHERE u.undoes OPERATOR(pg_catalog.=) $1");
 	if (undone)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -233,6 +238,7 @@ dedup_undo_internal(int64 id)
 				 errmsg("permission denied to undo journal entry " INT64_FORMAT, id),
 				 errdetail("It was made by role \"%s\". Nothing was changed.", actor)));
 
+	act = dedup_action_begin("undo");
 	if (strcmp(action, "drop") == 0)
 		result = undo_drop(id, &sql);
 	else if (strcmp(action, "backup") == 0)
@@ -245,12 +251,12 @@ dedup_undo_internal(int64 id)
 
 	initStringInfo(&d);
 	appendStringInfoChar(&d, '{');
-	dedup_json_raw(&d, "undone", psprintf(INT64_FORMAT, id));
 	dedup_json_str(&d, "undone_action", action);
 	dedup_json_str(&d, "result", result);
 	dedup_json_raw(&d, "sql", dedup_json_array(sql));
 	appendStringInfoChar(&d, '}');
-	dedup_journal_write("undo", entry_value(id, "j.target"), d.data);
+	act->undoes = id;
+	dedup_action_end(act, entry_value(id, "j.target"), d.data);
 	return result;
 }
 
@@ -271,7 +277,6 @@ dedup_undo(PG_FUNCTION_ARGS)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "dedup: SPI_connect failed");
-		dedup_check_journal_access();
 		r = dedup_undo_internal(PG_GETARG_INT64(0));
 		result = MemoryContextStrdup(cxt, r);
 		SPI_finish();

@@ -68,7 +68,6 @@ unpartition_internal(Oid parent, bool absorb)
 	StringInfoData d;
 	int64		rows;
 
-	dedup_check_journal_access();
 	dedup_check_target(parent, "unpartition");
 	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(parent));
 	ispartition = ((Form_pg_class) GETSTRUCT(tup))->relispartition;
