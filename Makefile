@@ -15,6 +15,10 @@ OBJS = \
 	src/inventory.o \
 	src/discovery.o \
 	src/journal.o \
+	src/access.o \
+	src/sequences.o \
+	src/swap.o \
+	src/compat_view.o \
 	src/ddl.o \
 	src/fingerprint.o \
 	src/backup.o \

@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -51,6 +52,9 @@ dedup_become(Oid role, DedupAs *saved)
 						   SECURITY_RESTRICTED_OPERATION);
 	saved->nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/* every row or an error, never a policy-filtered subset */
+	(void) set_config_option("row_security", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 }
 
@@ -211,4 +215,51 @@ dedup_try(void (*fn) (void *), void *arg, char **why)
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/* Give up an action that turned out to change nothing: no journal row. */
+void
+dedup_action_cancel(DedupAction *act)
+{
+	Assert(current_action == act);
+	current_action = act->outer;
+}
+
+/*
+ * Call just before the one statement whose rows are to be remembered: the
+ * statement will run under the next command id (SPI advances the command
+ * counter before each statement, and does so because we mark the current
+ * one used).
+ */
+void
+dedup_rows_begin(DedupRows *rows)
+{
+	CommandCounterIncrement();
+	(void) GetCurrentCommandId(true);
+	rows->cid = GetCurrentCommandId(false) + 1;
+	rows->count = 0;
+	rows->xid = 0;
+}
+
+/* Call just after it: the (sub)transaction that wrote the rows. */
+void
+dedup_rows_end(DedupRows *rows)
+{
+	rows->xid = U64FromFullTransactionId(GetCurrentFullTransactionId());
+}
+
+/* "key": {"table": ..., "xid": ..., "cid": ..., "count": ...} */
+void
+dedup_rows_json(StringInfo buf, const char *key, const char *table, DedupRows *rows)
+{
+	StringInfoData o;
+
+	initStringInfo(&o);
+	appendStringInfoChar(&o, '{');
+	dedup_json_str(&o, "table", table);
+	dedup_json_str(&o, "xid", psprintf(UINT64_FORMAT, rows->xid));
+	dedup_json_raw(&o, "cid", psprintf("%u", rows->cid));
+	dedup_json_raw(&o, "count", psprintf(INT64_FORMAT, rows->count));
+	appendStringInfoChar(&o, '}');
+	dedup_json_raw(buf, key, o.data);
 }
