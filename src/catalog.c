@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include <sys/stat.h>
+
 #include "access/relation.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
@@ -30,6 +32,7 @@
 #include "utils/relcache.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "dedup.h"
 #include "ddl.h"
 
@@ -67,8 +70,13 @@ static const char *tables_sql =
 "       ELSE n.nspname OPERATOR(pg_catalog.=) ANY ($1) END"
 " ORDER BY c.oid";
 
-/* $1 is always the oid[] of the tables loaded by tables_sql. */
-#define IN_SET(col) col " IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))"
+/*
+ * $1 is always the oid[] of the tables loaded by tables_sql.  "= ANY" of
+ * the array, known when the query is planned, is a hashed lookup under a
+ * scan of the catalog: one pass, where "IN (SELECT unnest(...))" is planned
+ * as one index probe per table (seconds on 100,000 tables).
+ */
+#define IN_SET(col) col " OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.oid[])"
 
 /*
  * Top-level foreign keys touching the set (partition clones have a
@@ -128,16 +136,82 @@ static const char *publications_sql =
 " WHERE " IN_SET("r.prrelid") " ORDER BY 1, 2";
 
 /*
- * Sizes: a partitioned table's size is the sum over its partition tree.
- * pg_total_relation_size() releases its lock at once.
+ * Sizes: the storage of a table, its TOAST table, and the indexes of both,
+ * summed over the partition tree of a partitioned table; as
+ * pg_total_relation_size() counts it, but from the catalog rows alone (it
+ * builds a relation cache entry for every table and index it measures,
+ * which on 100,000 tables took most of inventory's time).  One row per
+ * storage relation: the table it counts for, its tablespace, relfilenode
+ * and persistence; NULL relfilenode:
+ * another session's temporary relation, whose size cannot be known.
  */
 static const char *sizes_sql =
-"SELECT c.oid,"
-"       CASE WHEN c.relkind OPERATOR(pg_catalog.=) 'p' THEN"
-"         (SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(t.relid)), 0)::pg_catalog.int8"
-"            FROM pg_catalog.pg_partition_tree(c.oid) t)"
-"       ELSE pg_catalog.pg_total_relation_size(c.oid) END"
-"  FROM pg_catalog.pg_class c WHERE " IN_SET("c.oid");
+"WITH tree AS ("
+"  SELECT c.oid AS tbl, c.oid AS member FROM pg_catalog.pg_class c"
+"   WHERE " IN_SET("c.oid") " AND c.relkind OPERATOR(pg_catalog.<>) 'p'"
+"  UNION ALL"
+"  SELECT c.oid, t.relid FROM pg_catalog.pg_class c, pg_catalog.pg_partition_tree(c.oid) t"
+"   WHERE " IN_SET("c.oid") " AND c.relkind OPERATOR(pg_catalog.=) 'p'),"
+" heaps AS ("
+"  SELECT tree.tbl, tree.member AS rel FROM tree"
+"  UNION ALL"
+"  SELECT tree.tbl, m.reltoastrelid FROM tree JOIN pg_catalog.pg_class m"
+"         ON m.oid OPERATOR(pg_catalog.=) tree.member"
+"   WHERE m.reltoastrelid OPERATOR(pg_catalog.<>) 0),"
+" storage AS ("
+"  SELECT heaps.tbl, heaps.rel FROM heaps"
+"  UNION ALL"
+"  SELECT heaps.tbl, i.indexrelid FROM heaps JOIN pg_catalog.pg_index i"
+"         ON i.indrelid OPERATOR(pg_catalog.=) heaps.rel)"
+"SELECT storage.tbl, s.reltablespace,"
+"       CASE WHEN s.relpersistence OPERATOR(pg_catalog.<>) 't'"
+"              OR s.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()"
+"            THEN s.relfilenode END,"
+"       s.relpersistence"
+"  FROM storage JOIN pg_catalog.pg_class s ON s.oid OPERATOR(pg_catalog.=) storage.rel"
+" WHERE s.relfilenode OPERATOR(pg_catalog.<>) 0";
+
+/*
+ * Bytes of every fork and segment of one relation's storage, as
+ * calculate_relation_size() in dbsize.c counts them; a file that is gone
+ * (dropped or rewritten meanwhile) counts as empty.  A segment follows
+ * only a full one, and only unlogged relations have an init fork.
+ */
+static int64
+storage_bytes(Oid spc, Oid filenode, char persistence)
+{
+	int64		total = 0;
+	ForkNumber	fork;
+
+	for (fork = 0; fork <= MAX_FORKNUM; fork++)
+	{
+		char	   *path;
+		unsigned int seg;
+
+		if (fork == INIT_FORKNUM && persistence != RELPERSISTENCE_UNLOGGED)
+			continue;
+		path = dedup_relation_path(spc, filenode, persistence == RELPERSISTENCE_TEMP, fork);
+		for (seg = 0;; seg++)
+		{
+			struct stat st;
+			char	   *name = seg == 0 ? path : psprintf("%s.%u", path, seg);
+
+			CHECK_FOR_INTERRUPTS();
+			if (stat(name, &st) < 0)
+			{
+				if (errno == ENOENT)
+					break;
+				ereport(ERROR,
+						(errcode_for_file_access(),
+						 errmsg("could not stat file \"%s\": %m", name)));
+			}
+			total += st.st_size;
+			if (st.st_size < (off_t) RELSEG_SIZE * BLCKSZ)
+				break;
+		}
+	}
+	return total;
+}
 
 /* Run a read-only catalog query; errors if it does not return rows. */
 static SPITupleTable *
@@ -409,15 +483,22 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 
 	if (with_sizes)
 	{
+		for (t = 0; t < cat->ntables; t++)
+			cat->tables[t].total_bytes = 0;
 		tt = run_catalog_query(sizes_sql, 1, argtypes, args, nulls);
 		for (i = 0; i < tt->numvals; i++)
 		{
 			bool		isnull;
 			DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
-			Datum		d = SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull);
+			Oid			filenode = get_oid(tt->vals[i], tt->tupdesc, 3);
 
-			if (tbl && !isnull)
-				tbl->total_bytes = DatumGetInt64(d);
+			if (tbl == NULL || tbl->total_bytes < 0)
+				continue;
+			if (!OidIsValid(filenode))
+				tbl->total_bytes = -1;	/* another session's temporary table */
+			else
+				tbl->total_bytes += storage_bytes(get_oid(tt->vals[i], tt->tupdesc, 2), filenode,
+												  DatumGetChar(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull)));
 		}
 	}
 

@@ -66,6 +66,36 @@ dedup_heap_nblocks(Form_pg_class rd_rel)
 }
 
 /*
+ * The path of one fork of a relation's storage, from its pg_class fields
+ * (tablespace, relfilenode), for a relation of this database: permanent or
+ * unlogged, or a temporary one of this session (own_temp).
+ */
+#include "common/relpath.h"
+static inline char *
+dedup_relation_path(Oid spc, Oid filenode, bool own_temp, ForkNumber fork)
+{
+#if PG_VERSION_NUM >= 160000
+	RelFileLocator loc;
+
+	loc.spcOid = OidIsValid(spc) ? spc : MyDatabaseTableSpace;
+	loc.dbOid = MyDatabaseId;
+	loc.relNumber = filenode;
+#if PG_VERSION_NUM >= 170000
+	return relpathbackend(loc, own_temp ? MyProcNumber : INVALID_PROC_NUMBER, fork);
+#else
+	return relpathbackend(loc, own_temp ? MyBackendId : InvalidBackendId, fork);
+#endif
+#else
+	RelFileNode node;
+
+	node.spcNode = OidIsValid(spc) ? spc : MyDatabaseTableSpace;
+	node.dbNode = MyDatabaseId;
+	node.relNode = filenode;
+	return relpathbackend(node, own_temp ? MyBackendId : InvalidBackendId, fork);
+#endif
+}
+
+/*
  * Writing a new relation's pages straight to storage (as CLUSTER does):
  * log_newpage() takes the relation's RelFileNode before 16 and its
  * RelFileLocator from 16 on.  From 17 on the smgr sync API changed and
