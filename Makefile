@@ -27,7 +27,11 @@ OBJS = \
 	src/merge.o \
 	src/merge_extension.o \
 	src/merge_members.o \
-	src/unpartition.o
+	src/unpartition.o \
+	src/plan.o \
+	src/baseline.o \
+	src/verify.o \
+	src/apply.o
 
 EXTENSION = dedup
 DATA = dedup--1.0.sql
@@ -52,7 +56,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # PGXS does not track headers: every object depends on the shared model.
-$(OBJS): src/dedup.h src/compat.h src/ddl.h
+$(OBJS): src/dedup.h src/compat.h src/ddl.h src/plan.h
 
 # make print-REGRESS: used by test/harness.sh
 print-%:

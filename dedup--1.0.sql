@@ -551,6 +551,162 @@ CREATE FUNCTION dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS v
 AS 'MODULE_PATHNAME', 'dedup_set_acl'
 LANGUAGE C CALLED ON NULL INPUT SET search_path = pg_catalog, pg_temp;
 
+-- Baseline (internal) -------------------------------------------------------
+-- What dedup.plan() records and dedup.verify() compares, for a set of
+-- relations.  The roles asked about are those of access.c: every role that is
+-- not a superuser or a predefined pg_* role, and PUBLIC, in name order.
+
+CREATE FUNCTION dedup._access_roles() RETURNS text[]
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT array_agg(name ORDER BY name COLLATE "C")
+  FROM (SELECT r.rolname::text AS name FROM pg_roles r
+         WHERE NOT r.rolsuper AND r.rolname::text !~ '^pg_'
+        UNION ALL SELECT 'public') x
+$$;
+
+-- For each relation and role (in the order of _access_roles()), what the role
+-- can do through it, as four letters for SELECT, INSERT, UPDATE and DELETE:
+--   -  no privilege
+--   a  every row (no row level security applies to the role)
+--   p  the rows that permissive policies for the role let through
+--   n  no row (row level security applies and no permissive policy does)
+-- in upper case when the privilege is on some columns only.  A view that is
+-- security_invoker answers with the row level security of the one table it
+-- reads, and needs privileges on that table too.  Relations with the same
+-- privileges and owner and no column privileges are asked once.
+CREATE FUNCTION dedup._access_codes(rels oid[]) RETURNS TABLE (rel oid, codes text[])
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH roles AS (
+  SELECT r.oid, r.rolname::text AS name, r.rolbypassrls AS bypass FROM pg_roles r
+   WHERE NOT r.rolsuper AND r.rolname::text !~ '^pg_'
+  UNION ALL SELECT 0::oid, 'public', false),
+cmds(cmd, priv, n) AS (VALUES ('r'::"char", 'SELECT', 1), ('a', 'INSERT', 2), ('w', 'UPDATE', 3), ('d', 'DELETE', 4)),
+rel AS (
+  SELECT c.oid, c.relkind,
+         CASE WHEN c.relkind = 'v' THEN
+           (SELECT min(d.refobjid) FROM pg_rewrite r JOIN pg_depend d
+                ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+               AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid
+             WHERE r.ev_class = c.oid)
+         END AS base,
+         coalesce((SELECT o.option_value::boolean FROM pg_options_to_table(c.reloptions) o
+                    WHERE o.option_name = 'security_invoker'), false) AS invoker,
+         CASE WHEN c.relkind = 'v' OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attacl IS NOT NULL)
+              THEN c.oid::text ELSE format('%s/%s/%s', c.relkind, c.relowner, c.relacl) END AS gkey
+    FROM pg_class c WHERE c.oid = ANY (rels)),
+reps AS (SELECT DISTINCT ON (gkey) gkey, oid AS rep, base, invoker FROM rel ORDER BY gkey, oid),
+privs AS (
+  SELECT reps.gkey, roles.oid AS role, cmds.cmd,
+         CASE WHEN NOT (NOT reps.invoker OR reps.base IS NULL
+                        OR has_table_privilege(roles.name, reps.base, cmds.priv)
+                        OR (cmds.cmd <> 'd' AND has_any_column_privilege(roles.name, reps.base, cmds.priv)))
+                   THEN '-'
+              WHEN has_table_privilege(roles.name, reps.rep, cmds.priv) THEN 't'
+              WHEN cmds.cmd <> 'd' AND has_any_column_privilege(roles.name, reps.rep, cmds.priv) THEN 'c'
+              ELSE '-' END AS p
+    FROM reps, roles, cmds),
+letters AS (
+  SELECT rel.oid AS rel, roles.name, cmds.n,
+         CASE WHEN privs.p = '-' THEN '-'
+              ELSE (CASE WHEN privs.p = 'c' THEN upper(x.l) ELSE x.l END) END AS l
+    FROM rel JOIN privs ON privs.gkey = rel.gkey
+    JOIN roles ON roles.oid = privs.role
+    JOIN cmds ON cmds.cmd = privs.cmd
+    LEFT JOIN pg_class t ON t.oid = CASE WHEN rel.relkind = 'v' THEN CASE WHEN rel.invoker THEN rel.base END
+                                         ELSE rel.oid END
+    CROSS JOIN LATERAL (SELECT CASE
+        WHEN privs.p = '-' OR t.oid IS NULL OR NOT t.relrowsecurity OR roles.bypass THEN 'a'
+        WHEN roles.oid <> 0 AND NOT t.relforcerowsecurity AND pg_has_role(roles.oid, t.relowner, 'USAGE') THEN 'a'
+        WHEN EXISTS (SELECT 1 FROM pg_policy p
+                      WHERE p.polrelid = t.oid AND p.polpermissive AND p.polcmd IN (cmds.cmd, '*')
+                        AND (0 = ANY (p.polroles)
+                             OR (roles.oid <> 0 AND EXISTS (SELECT 1 FROM unnest(p.polroles) pr
+                                                             WHERE pg_has_role(roles.oid, pr, 'USAGE')))))
+             THEN 'p'
+        ELSE 'n' END AS l) x)
+SELECT rel, array_agg(code ORDER BY name COLLATE "C")
+  FROM (SELECT rel, name, string_agg(l, '' ORDER BY n) AS code FROM letters GROUP BY rel, name) y
+ GROUP BY rel
+$$;
+
+-- For each relation: its row level security (enabled, forced) and a digest
+-- of its policies (name, command, permissive, roles, USING, WITH CHECK);
+-- its foreign keys (name, referenced table, validated); NULL rls when row
+-- level security is off and there is no policy.
+CREATE FUNCTION dedup._table_facts(rels oid[]) RETURNS TABLE (rel oid, rls text, fks jsonb)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT c.oid,
+       CASE WHEN c.relrowsecurity OR EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid) THEN
+         format('%s%s %s', CASE WHEN c.relrowsecurity THEN 'enabled' ELSE 'disabled' END,
+                CASE WHEN c.relforcerowsecurity THEN ' forced' ELSE '' END,
+                (SELECT format('%s policies %s', count(*),
+                               md5(coalesce(string_agg(format('%I %s %s %s %s %s', p.polname, p.polcmd, p.polpermissive,
+                                                              (SELECT array_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
+                                                                                ORDER BY 1) FROM unnest(p.polroles) r),
+                                                              pg_get_expr(p.polqual, p.polrelid),
+                                                              pg_get_expr(p.polwithcheck, p.polrelid)),
+                                                       E'\n' ORDER BY p.polname), '')))
+                   FROM pg_policy p WHERE p.polrelid = c.oid))
+       END,
+       (SELECT coalesce(jsonb_agg(jsonb_build_array(k.conname, k.confrelid::regclass::text, k.convalidated)
+                                  ORDER BY k.conname), '[]')
+          FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f')
+  FROM pg_class c WHERE c.oid = ANY (rels)
+$$;
+
+-- The sequences that feed integer columns of the relations (owned by a
+-- column, or called by a column default).
+CREATE FUNCTION dedup._table_sequences(rels oid[]) RETURNS TABLE (rel oid, col name, seq regclass)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT DISTINCT x.rel, a.attname, s.seqrelid::regclass
+  FROM (SELECT d.refobjid AS rel, d.objid AS seq, d.refobjsubid AS attnum FROM pg_depend d
+         WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+           AND d.refobjid = ANY (rels) AND d.deptype IN ('a', 'i') AND d.refobjsubid > 0
+        UNION
+        SELECT ad.adrelid, d.refobjid, ad.adnum FROM pg_attrdef ad
+          JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = ad.oid
+                          AND d.refclassid = 'pg_class'::regclass
+         WHERE ad.adrelid = ANY (rels)) x
+  JOIN pg_sequence s ON s.seqrelid = x.seq
+  JOIN pg_attribute a ON a.attrelid = x.rel AND a.attnum = x.attnum AND NOT a.attisdropped
+ WHERE a.atttypid IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype)
+$$;
+
+-- The query that counts the rows of a foreign key's referencing table that
+-- have no referenced row (MATCH SIMPLE: a row with a NULL in the key is
+-- exempt; MATCH FULL: only a row NULL in every key column is), comparing
+-- with the constraint's own operators.  With show, the query lists them.
+CREATE FUNCTION dedup._fk_orphans_sql(con oid, show boolean DEFAULT false) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format('SELECT %s FROM %s c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)',
+              CASE WHEN show THEN 'c.*' ELSE 'pg_catalog.count(*)' END,
+              k.conrelid::regclass,
+              CASE WHEN k.confmatchtype = 'f'
+                   THEN '(' || string_agg(format('c.%I IS NOT NULL', ca.attname), ' OR ' ORDER BY u.n) || ')'
+                   ELSE string_agg(format('c.%I IS NOT NULL', ca.attname), ' AND ' ORDER BY u.n) END,
+              k.confrelid::regclass,
+              string_agg(format('p.%I OPERATOR(%I.%s) c.%I', pa.attname, opn.nspname, op.oprname, ca.attname),
+                         ' AND ' ORDER BY u.n))
+  FROM pg_constraint k
+ CROSS JOIN LATERAL unnest(k.conkey, k.confkey, k.conpfeqop) WITH ORDINALITY u(ck, pk, op, n)
+  JOIN pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = u.ck
+  JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = u.pk
+  JOIN pg_operator op ON op.oid = u.op
+  JOIN pg_namespace opn ON opn.oid = op.oprnamespace
+ WHERE k.oid = con AND k.contype = 'f'
+ GROUP BY k.oid, k.conrelid, k.confrelid, k.confmatchtype
+$$;
+
 -- Safe operations -----------------------------------------------------------
 
 CREATE FUNCTION dedup.backup_table(tbl regclass, backup_name name DEFAULT NULL)
@@ -671,3 +827,31 @@ $$;
 REVOKE ALL ON FUNCTION dedup.merge_members(text, text, text[]) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.merge_members(text, text, text[]) IS
 'the whole consolidation of a keeper, its 1:1 extension and its look-alikes, in one transaction, one row per step';
+
+-- Plan, apply, verify, report ------------------------------------------------
+
+CREATE FUNCTION dedup.plan(schemas name[] DEFAULT NULL, merge_extensions boolean DEFAULT false)
+RETURNS TABLE (step int, action text, target text, hazard text, reason text, sql text)
+AS 'MODULE_PATHNAME', 'dedup_plan'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.plan(name[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.plan(name[], boolean) IS
+'the steps that consolidate every duplicate group, in a safe order, with hazards and reasons; changes nothing, records a baseline in the journal';
+
+CREATE FUNCTION dedup.verify(schemas name[] DEFAULT NULL)
+RETURNS TABLE (check_name text, target text, ok boolean, detail text)
+AS 'MODULE_PATHNAME', 'dedup_verify'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+COMMENT ON FUNCTION dedup.verify(name[]) IS
+'the database checked against the latest baseline: rows, NULLs, foreign keys and orphans, sequences, access, RLS, views, backups, groups left';
+
+CREATE FUNCTION dedup.apply(schemas name[] DEFAULT NULL, merge_extensions boolean DEFAULT false)
+RETURNS TABLE (step int, action text, target text, result text)
+AS 'MODULE_PATHNAME', 'dedup_apply'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.apply(name[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.apply(name[], boolean) IS
+'run the plan in the caller''s transaction as one journaled action (one dedup.undo() reverses it), then verify; all or nothing';

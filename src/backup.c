@@ -589,6 +589,40 @@ dedup_backup_relation(Oid relid, const char *given_name, int64 *entry)
 }
 
 /*
+ * The name dedup_backup_relation(relid, NULL) would give the backup of relid
+ * now, and in *reused whether it would find a fresh backup there and reuse
+ * it.  Reads only: the table and any backup found are locked ACCESS SHARE.
+ */
+char *
+dedup_backup_name_planned(Oid relid, bool *reused)
+{
+	Oid			nsp = get_rel_namespace(relid);
+	char	   *relname = get_rel_name(relid);
+	List	   *cols;
+	int			n;
+
+	*reused = false;
+	LockRelationOid(relid, AccessShareLock);
+	cols = dedup_column_names(relid);
+	for (n = 1; n < 1000; n++)
+	{
+		char	   *name = default_backup_name(relname, n);
+		Oid			existing = get_relname_relid(name, nsp);
+
+		if (!OidIsValid(existing))
+			return name;
+		LockRelationOid(existing, AccessShareLock);
+		if (reusable_backup(existing, relid, cols))
+		{
+			*reused = true;
+			return name;
+		}
+	}
+	elog(ERROR, "dedup: no free backup name for \"%s\"", relname);
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
  * A backup of relid for an action that changes it (a step of that action):
  * a fresh journaled backup that holds exactly its rows is reused.  Returns
  * the backup's journal id.

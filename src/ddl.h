@@ -226,6 +226,27 @@ typedef struct DedupExtResult
 extern void dedup_merge_extension_run(Oid base, Oid ext, const char *on_conflict,
 									  bool compat_view, bool backup, DedupExtResult *res);
 
+/* What a merge_extension would do, from its checks alone (dedup.plan) */
+typedef struct DedupExtPreview
+{
+	List	   *added;			/* char *: the extension's own columns, added to the base */
+	List	   *definitions;	/* char *: "name type [COLLATE c]" of each, in order */
+	List	   *defaults;		/* char *: the default of each, or NULL */
+	List	   *comments;		/* char *: the comment of each, or NULL */
+	List	   *shared;			/* char *: columns both tables have */
+	List	   *filled;			/* char *: shared columns whose base NULLs get values */
+	List	   *base_key;		/* char *: the base's key columns ... */
+	List	   *ext_key;		/* ... and the extension's, pairwise */
+	List	   *ext_columns;	/* char *: every column of the extension, in order */
+	List	   *carry;			/* char *: statements carrying its constraints and indexes */
+	List	   *repoint;		/* char *: foreign keys into it, pointing at the base */
+	List	   *repoint_names;
+	List	   *grants;			/* char *: column grants that keep access as it was */
+	int64		rows;
+} DedupExtPreview;
+
+extern void dedup_merge_extension_preview(Oid base, Oid ext, DedupExtPreview *out);
+
 /* discovery for the changing functions (grouping.c) */
 extern List *dedup_group_duplicates(Oid keeper);
 extern bool dedup_named_like_backup(const char *relname);
@@ -233,16 +254,21 @@ extern bool dedup_named_like_backup(const char *relname);
 /* merge_extension.c, unpartition.c: their undo */
 extern char *dedup_undo_merge_extension(int64 id, List **sql);
 extern char *dedup_undo_unpartition(int64 id, List **sql);
+extern Oid	dedup_unpartition_run(Oid parent, bool absorb_lookalikes);
+extern List *dedup_unpartition_refusals(Oid parent);
 
 /* backup.c */
 extern char *dedup_backup_suffix;
 extern Oid	dedup_backup_relation(Oid relid, const char *given_name, int64 *entry);
 extern int64 dedup_restore(Oid bakid, Oid target);
 extern int64 dedup_backup_entry(Oid relid);
+extern char *dedup_backup_name_planned(Oid relid, bool *reused);
 
 /* merge.c */
 extern void dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 						int64 *inserted, int64 *present, int64 *conflicts);
+extern List *dedup_merge_key(Oid keeper);
+extern char *dedup_equality_operator(Oid typid, const char *column);
 extern void dedup_unmerge(int64 id, List **sql);
 
 /* undo.c */

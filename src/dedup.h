@@ -151,6 +151,9 @@ extern int64 dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release,
 extern void dedup_probe_table(DedupTable *t, bool exact);
 extern const char *dedup_unknown_phrase(DedupUnknown why);
 
+/* discovery.c */
+extern int *dedup_group_members(DedupCatalog *cat, int *n);
+
 /* dedup.c */
 extern Datum dedup_oid_array(List *oids);
 extern Datum dedup_text_array(List *strings);

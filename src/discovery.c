@@ -28,7 +28,6 @@ PG_FUNCTION_INFO_V1(dedup_find_empty_duplicates);
 
 static int	role_rank(DedupRole role);
 static int	member_cmp(const void *a, const void *b);
-static int *group_members(DedupCatalog *cat, int *n);
 
 static DedupCatalog *member_cat;
 
@@ -53,8 +52,8 @@ member_cmp(const void *a, const void *b)
 }
 
 /* Indexes of every group member, in report order; *n receives the count. */
-static int *
-group_members(DedupCatalog *cat, int *n)
+int *
+dedup_group_members(DedupCatalog *cat, int *n)
 {
 	int		   *idx = palloc(sizeof(int) * Max(cat->ntables, 1));
 	int			i;
@@ -81,7 +80,7 @@ load_groups(FunctionCallInfo fcinfo, bool exact_counts, int **idx, int *n)
 	dedup_init_srf(fcinfo);
 	cat = dedup_load_catalog(schemas, false);
 	dedup_build_groups(cat, exact_counts);
-	*idx = group_members(cat, n);
+	*idx = dedup_group_members(cat, n);
 	return cat;
 }
 
@@ -212,7 +211,7 @@ dedup_group_duplicates(Oid keeper)
 	k = dedup_find_table(cat, keeper);
 	if (k == NULL || k->group_id == 0)
 		return NIL;
-	idx = group_members(cat, &n);
+	idx = dedup_group_members(cat, &n);
 	dedup_sort_by_name(cat, idx, n);
 	for (i = 0; i < n; i++)
 	{

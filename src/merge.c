@@ -100,8 +100,8 @@ typedef struct MergeResult
 } MergeResult;
 
 /* "NAME" of the equality operator of a type, qualified: OPERATOR(s.=). */
-static char *
-equality_operator(Oid typid, const char *column)
+char *
+dedup_equality_operator(Oid typid, const char *column)
 {
 	TypeCacheEntry *tce = lookup_type_cache(typid, TYPECACHE_EQ_OPR);
 	HeapTuple	tup;
@@ -301,7 +301,7 @@ plan_merge(Oid source, Oid keeper, ArrayType *given_key)
 					 errdetail("Rows cannot be matched without it. Nothing was changed."),
 					 errhint("Pass the key to match on: key => ARRAY['id']::name[].")));
 		appendStringInfo(&keymatch, "%sk.%s %s s.%s", keymatch.len ? " AND " : "", q,
-						 equality_operator(TupleDescAttr(sdesc, sn - 1)->atttypid, name), q);
+						 dedup_equality_operator(TupleDescAttr(sdesc, sn - 1)->atttypid, name), q);
 	}
 	relation_close(srel, NoLock);
 	relation_close(krel, NoLock);
@@ -311,6 +311,17 @@ plan_merge(Oid source, Oid keeper, ArrayType *given_key)
 	p->inscols = ins.data;
 	p->selcols = sel.data;
 	return p;
+}
+
+/*
+ * The columns rows of keeper are matched on when no key is given (the
+ * primary key, else the first unique index over NOT NULL columns), or an
+ * error saying there is none.
+ */
+List *
+dedup_merge_key(Oid keeper)
+{
+	return resolve_key(keeper, NULL);
 }
 
 /*
@@ -547,8 +558,8 @@ dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 							get_rel_name(source), get_rel_name(keeper)),
 					 errdetail_internal("%sNothing was changed.", lost),
 					 errhint("Resolve the conflicts, or first merge the table that supplies the missing columns (dedup.merge_extension), then merge again.")));
-		/* a journaled backup, then the drop (both steps of this action) */
-		(void) dedup_backup_relation(source, NULL, &backup_entry);
+		/* a journaled backup (a fresh one is reused), then the drop (steps) */
+		backup_entry = dedup_backup_entry(source);
 		drop_entry = dedup_drop_relation(source, false, false, backup_entry);
 		sql = lappend(sql, psprintf("DROP TABLE %s", p->sq));
 	}

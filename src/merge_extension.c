@@ -87,6 +87,7 @@ typedef struct ExtMerge
 	const char *on_conflict;	/* error | keep_base | take_extension */
 	bool		compat_view;
 	bool		backup;
+	bool		preview;		/* only the checks, under ACCESS SHARE (dedup.plan) */
 
 	/* check_merge */
 	char	   *bq;				/* quoted qualified names */
@@ -212,7 +213,8 @@ check_merge(ExtMerge *m)
 	dedup_check_target(m->base, "merge into");
 	dedup_check_target(m->ext, "drop");
 	dedup_check_same_owner(m->ext, m->base);
-	dedup_lock_pair(m->base, ShareLock, m->ext, ShareLock);
+	dedup_lock_pair(m->base, m->preview ? AccessShareLock : ShareLock,
+					m->ext, m->preview ? AccessShareLock : ShareLock);
 	dedup_check_target(m->base, "merge into");
 	dedup_check_target(m->ext, "drop");
 	m->owner = dedup_check_same_owner(m->ext, m->base);
@@ -1262,6 +1264,55 @@ dedup_merge_extension_run(Oid base, Oid ext, const char *on_conflict, bool compa
 	res->merged = m.ext_rows;
 	res->conflicts = m.conflicts;
 	res->repointed = list_length(m.repoint);
+}
+
+/*
+ * For dedup.plan() and dedup.plan_sql(): run the checks of a merge of ext
+ * into base (the default on_conflict 'error', with the compatibility view)
+ * without changing anything, under ACCESS SHARE locks.  A merge that would
+ * refuse raises its error here; otherwise out describes what the merge
+ * would do.
+ */
+void
+dedup_merge_extension_preview(Oid base, Oid ext, DedupExtPreview *out)
+{
+	ExtMerge	m;
+	ListCell   *lc;
+
+	memset(&m, 0, sizeof(m));
+	m.base = base;
+	m.ext = ext;
+	m.on_conflict = "error";
+	m.compat_view = true;
+	m.preview = true;
+	check_merge(&m);
+	compare_rows(&m);
+	check_access(&m);
+
+	memset(out, 0, sizeof(*out));
+	foreach(lc, m.cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+
+		if (!c->own)
+		{
+			out->shared = lappend(out->shared, c->name);
+			continue;
+		}
+		out->added = lappend(out->added, c->name);
+		out->definitions = lappend(out->definitions, c->definition);
+		out->defaults = lappend(out->defaults, c->defexpr);
+		out->comments = lappend(out->comments, c->comment);
+	}
+	out->base_key = m.bkey;
+	out->ext_key = m.ekey;
+	out->ext_columns = m.ecols;
+	out->filled = m.filled;
+	out->carry = m.carry;
+	out->repoint = m.repoint;
+	out->repoint_names = m.repoint_names;
+	out->grants = m.grants;
+	out->rows = m.ext_rows;
 }
 
 /* The body of dedup.merge_extension() under dedup_call(). */

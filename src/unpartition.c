@@ -71,6 +71,13 @@ typedef struct Unpartition
 	List	   *sql;
 } Unpartition;
 
+/* What depends on a single partition of $1 (it could not come back). */
+static const char *partition_dependents_sql =
+"SELECT pg_catalog.format('%s %s depends on partition %s', d->>'kind', d->>'name', t.relid::pg_catalog.regclass)"
+"  FROM pg_catalog.pg_partition_tree($1) t,"
+"       pg_catalog.jsonb_array_elements(dedup._dependents(t.relid)) d"
+" WHERE t.relid OPERATOR(pg_catalog.<>) $1";
+
 /*
  * lock_and_check
  *		On entry nothing is locked.  On exit the tree and its sequences are
@@ -118,11 +125,7 @@ lock_and_check(Unpartition *u)
 					 errdetail("Its rows live on another server; dedup cannot move and count them exactly. Nothing was changed.")));
 
 	/* dependents of single partitions cannot come back */
-	blockers = dedup_query_column(
-		"SELECT pg_catalog.format('%s %s depends on partition %s', d->>'kind', d->>'name', t.relid::pg_catalog.regclass)"
-		"  FROM pg_catalog.pg_partition_tree($1) t,"
-		"       pg_catalog.jsonb_array_elements(dedup._dependents(t.relid)) d"
-		" WHERE t.relid OPERATOR(pg_catalog.<>) $1", 1, types, args, NULL);
+	blockers = dedup_query_column(partition_dependents_sql, 1, types, args, NULL);
 	if (blockers != NIL)
 	{
 		StringInfoData detail;
@@ -312,7 +315,7 @@ absorb(Unpartition *u)
 
 /* unpartition as one journaled action: the phase controller. */
 static int64
-unpartition_internal(Oid parent, bool absorb_lookalikes)
+unpartition_internal(Oid parent, bool absorb_lookalikes, Oid *plain)
 {
 	DedupAction *act = dedup_action_begin("unpartition");
 	Unpartition u;
@@ -347,7 +350,43 @@ unpartition_internal(Oid parent, bool absorb_lookalikes)
 	dedup_json_raw(&d, "sql", dedup_json_array(u.sql));
 	appendStringInfoChar(&d, '}');
 	(void) dedup_action_end(act, u.qual, d.data);
+	if (plain)
+		*plain = u.parent;
 	return rows;
+}
+
+/*
+ * For dedup.apply(): unpartition parent as one action (a step of the action
+ * under way); returns the OID of the plain table that now has its name.
+ */
+Oid
+dedup_unpartition_run(Oid parent, bool absorb_lookalikes)
+{
+	Oid			plain = InvalidOid;
+
+	(void) unpartition_internal(parent, absorb_lookalikes, &plain);
+	return plain;
+}
+
+/*
+ * For dedup.plan(): why unpartition(parent) would refuse, read without a
+ * lock stronger than ACCESS SHARE: one line per reason, NIL when none.
+ */
+List *
+dedup_unpartition_refusals(Oid parent)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(parent)};
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	LockRelationOid(parent, AccessShareLock);
+	if (get_rel_relispartition(parent))
+		out = lappend(out, psprintf("%s is itself a partition", dedup_qualified_name(parent)));
+	foreach(lc, find_all_inheritors(parent, AccessShareLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			out = lappend(out, psprintf("partition %s is a foreign table", dedup_qualified_name(lfirst_oid(lc))));
+	return list_concat(out, dedup_query_column(partition_dependents_sql, 1, types, args, NULL));
 }
 
 /*
@@ -422,7 +461,7 @@ dedup_undo_unpartition(int64 id, List **sql)
 static void
 unpartition_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
 {
-	*(int64 *) result = unpartition_internal(PG_GETARG_OID(0), PG_GETARG_BOOL(1));
+	*(int64 *) result = unpartition_internal(PG_GETARG_OID(0), PG_GETARG_BOOL(1), NULL);
 }
 
 /*

@@ -1,0 +1,713 @@
+/*-------------------------------------------------------------------------
+ *
+ * verify.c
+ *	  dedup.verify(): the database checked against the latest baseline, one
+ *	  row per check (or per thing found wrong).
+ *
+ * With a baseline (baseline.c):
+ *	 rows          no table of the baseline has fewer rows, through its name
+ *				   (a merged extension's name answers as a view)
+ *	 nulls         no column has more NULLs than the rows added explain
+ *				   (rows a merge inserted may lack a value in a column the
+ *				   look-alike did not have; columns a merge added are new)
+ *	 foreign_keys  the baseline's foreign keys are still there and as valid
+ *	 access        every role can do through each name what it could, and
+ *				   nothing more (dedup._access_codes)
+ *	 rls           every table keeps its row level security and policies
+ *	 sequences     none moved back
+ *	 views         the views on the baseline's tables still exist
+ * With or without one:
+ *	 orphans       no foreign key (NOT VALID ones included) has a row
+ *				   without its referenced row: those touching the
+ *				   baseline's tables and every NOT VALID one (without a
+ *				   baseline: every foreign key of the schemas)
+ *	 sequences     every sequence is ahead of its column
+ *	 views         every view of the schemas still compiles
+ *	 backups       every backup in the journal still matches its fingerprint
+ *	 groups        no duplicate group is left that the plan could resolve
+ *
+ * Each check reads as the caller (row level security off: a table whose
+ * policies would filter the caller cannot be checked, and says so).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/tuplestore.h"
+
+#include "compat.h"
+#include "dedup.h"
+#include "ddl.h"
+#include "plan.h"
+
+PG_FUNCTION_INFO_V1(dedup_verify);
+
+/* The checks being collected, and how many were fine per check. */
+typedef struct Verify
+{
+	int64		baseline;
+	bool		merge_extensions;	/* as the baseline's plan had it */
+	ArrayType  *schemas;
+	List	   *scope;			/* Oid: the tables of the schemas */
+	List	   *scope_namespaces;	/* Oid: their schemas */
+	List	   *checks;			/* DedupCheck *, in order */
+} Verify;
+
+/* oid[] of a List of Oids */
+static Datum
+oid_array(List *oids)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(oids), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, oids)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	return PointerGetDatum(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
+/* A query that reads from the baseline ($1: its journal id), as the journal's owner. */
+static List *
+baseline_rows(Verify *v, const char *sql)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(v->baseline)};
+
+	return dedup_journal_rows(sql, 1, types, args);
+}
+
+static void
+add(Verify *v, const char *name, const char *target, int ok, char *detail)
+{
+	DedupCheck *c = palloc(sizeof(DedupCheck));
+
+	c->name = pstrdup(name);
+	c->target = pstrdup(target);
+	c->ok = ok;
+	c->detail = detail;
+	v->checks = lappend(v->checks, c);
+}
+
+/* The summary row of a check: ok when nothing was found wrong. */
+static void
+summary(Verify *v, const char *name, int before, int checked, const char *what, const char *fine)
+{
+	ListCell   *lc;
+
+	for_each_from(lc, v->checks, before)
+		if (((DedupCheck *) lfirst(lc))->ok == 0)
+		return;
+	if (checked == 0 && list_length(v->checks) == before)
+	{
+		add(v, name, psprintf("no %s", what), 1, pstrdup("nothing to check"));
+		return;
+	}
+	if (list_length(v->checks) == before)
+		add(v, name, psprintf("%d %s", checked, what), 1, pstrdup(fine));
+}
+
+/* Run a query that returns one count, in a subtransaction: -1 and *why on error. */
+typedef struct CountArgs
+{
+	const char *sql;
+	int64		n;
+} CountArgs;
+
+static void
+count_body(void *arg)
+{
+	CountArgs  *a = (CountArgs *) arg;
+	char	   *v = dedup_query_value(a->sql, 0, NULL, NULL);
+
+	a->n = v ? pg_strtoint64(v) : 0;
+}
+
+static int64
+try_count(const char *sql, char **why)
+{
+	CountArgs	a = {sql, 0};
+
+	*why = NULL;
+	return dedup_try(count_body, &a, why) ? a.n : -1;
+}
+
+/* The first value a query returns, in a subtransaction: NULL, and *why on error. */
+typedef struct ValueArgs
+{
+	const char *sql;
+	char	   *value;
+} ValueArgs;
+
+static void
+value_body(void *arg)
+{
+	ValueArgs  *a = (ValueArgs *) arg;
+
+	a->value = dedup_query_value(a->sql, 0, NULL, NULL);
+}
+
+static char *
+try_value(const char *sql, char **why)
+{
+	ValueArgs	a = {sql, NULL};
+
+	*why = NULL;
+	return dedup_try(value_body, &a, why) ? a.value : NULL;
+}
+
+/* What an access letter means, for a detail. */
+static const char *
+access_words(char c)
+{
+	switch (c)
+	{
+		case '-':
+			return "nothing";
+		case 'a':
+			return "every row";
+		case 'p':
+			return "the rows its policies allow";
+		case 'n':
+			return "no row (row level security, no policy)";
+		case 'A':
+			return "some columns of every row";
+		case 'P':
+			return "some columns of the rows its policies allow";
+		case 'N':
+			return "no row (some columns; row level security, no policy)";
+	}
+	return "?";
+}
+
+/*
+ * rows, nulls: every table of the baseline through its name now; a name
+ * that is a view now (a merged extension) is counted through the view.
+ */
+static void
+check_rows_and_nulls(Verify *v)
+{
+	int			before_rows = list_length(v->checks);
+	int			nrows = 0;
+	List	   *nulls_found = NIL;
+	ListCell   *lc;
+
+	foreach(lc, baseline_rows(v, "SELECT t->>'t', t->>'r', t->'c', t->'n',"
+							  "       pg_catalog.to_regclass(t->>'t')::pg_catalog.oid"
+							  "  FROM dedup.journal j, pg_catalog.jsonb_array_elements(j.detail->'tables') t"
+							  " WHERE j.id OPERATOR(pg_catalog.=) $1 ORDER BY 1"))
+	{
+		char	  **r = (char **) lfirst(lc);
+		Oid			relid = r[4] ? (Oid) strtoul(r[4], NULL, 10) : InvalidOid;
+		List	   *cols = NIL;
+		List	   *then = NIL;
+		int64		rows_then = r[1] ? pg_strtoint64(r[1]) : -1;
+		int64		rows_now = -1;
+		int64	   *nulls_now;
+		ListCell   *cc;
+		ListCell   *tc;
+		int			i;
+		bool		known;
+
+		CHECK_FOR_INTERRUPTS();
+		nrows++;
+		if (!OidIsValid(relid))
+		{
+			add(v, "rows", r[0], 0, psprintf("%s no longer exists; it held " INT64_FORMAT " rows", r[0], rows_then));
+			continue;
+		}
+		foreach(cc, dedup_query_rows("SELECT c, n FROM pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb) WITH ORDINALITY x(c, i)"
+									 "  JOIN pg_catalog.jsonb_array_elements_text($2::pg_catalog.jsonb) WITH ORDINALITY y(n, i) USING (i)"
+									 " ORDER BY i", 2, (Oid[]) {TEXTOID, TEXTOID},
+									 (Datum[]) {CStringGetTextDatum(r[2]), CStringGetTextDatum(r[3])}))
+		{
+			char	  **cn = (char **) lfirst(cc);
+
+			if (get_attnum(relid, cn[0]) == InvalidAttrNumber)
+				continue;		/* a column that is gone shows in the catalog, not here */
+			cols = lappend(cols, cn[0]);
+			then = lappend(then, cn[1]);
+		}
+		nulls_now = palloc0(sizeof(int64) * Max(list_length(cols), 1));
+		if (get_rel_relkind(relid) == RELKIND_VIEW)
+		{
+			StringInfoData q;
+			char	   *why;
+			List	   *res;
+
+			initStringInfo(&q);
+			appendStringInfoString(&q, "SELECT pg_catalog.count(*)");
+			foreach(cc, cols)
+				appendStringInfo(&q, ", pg_catalog.count(*) FILTER (WHERE v.%s IS NULL)", quote_identifier((char *) lfirst(cc)));
+			appendStringInfo(&q, " FROM %s v", r[0]);
+			rows_now = try_count(psprintf("SELECT pg_catalog.count(*) FROM %s", r[0]), &why);
+			known = rows_now >= 0;
+			if (known)
+			{
+				res = dedup_query_rows(q.data, 0, NULL, NULL);
+				for (i = 0; i < list_length(cols); i++)
+					nulls_now[i] = pg_strtoint64(((char **) linitial(res))[i + 1]);
+			}
+		}
+		else
+			known = dedup_count_rows_and_nulls(relid, cols, &rows_now, nulls_now);
+		if (!known || rows_then < 0)
+		{
+			add(v, "rows", r[0], -1, psprintf("%s cannot be counted by you: no SELECT privilege, or row level security applies to you", r[0]));
+			continue;
+		}
+		if (rows_now < rows_then)
+			add(v, "rows", r[0], 0,
+				psprintf("%s held " INT64_FORMAT " rows and now holds " INT64_FORMAT ": SELECT count(*) FROM %s",
+						 r[0], rows_then, rows_now, r[0]));
+		i = 0;
+		forboth(cc, cols, tc, then)
+		{
+			int64		n_then = pg_strtoint64((char *) lfirst(tc));
+			int64		grown = nulls_now[i] - n_then;
+
+			if (grown > 0 && grown > rows_now - rows_then)
+				nulls_found = lappend(nulls_found,
+									  psprintf("%s|column %s of %s had " INT64_FORMAT " NULLs and now has " INT64_FORMAT ", more than the " INT64_FORMAT " rows added explain: SELECT count(*) FROM %s WHERE %s IS NULL",
+											   r[0], quote_identifier((char *) lfirst(cc)), r[0], n_then, nulls_now[i],
+											   Max(rows_now - rows_then, 0), r[0], quote_identifier((char *) lfirst(cc))));
+			i++;
+		}
+	}
+	summary(v, "rows", before_rows, nrows, "tables", "no table lost rows");
+	{
+		int			before = list_length(v->checks);
+
+		foreach(lc, nulls_found)
+		{
+			char	   *s = (char *) lfirst(lc);
+			char	   *bar = strchr(s, '|');
+
+			*bar = '\0';
+			add(v, "nulls", s, 0, bar + 1);
+		}
+		summary(v, "nulls", before, nrows, "tables", "no column has more NULLs than the rows added explain");
+	}
+}
+
+/* foreign_keys: each foreign key of the baseline still there, and as valid. */
+static void
+check_foreign_keys(Verify *v)
+{
+	int			before = list_length(v->checks);
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, baseline_rows(v, "SELECT t->>'t', f->>0, f->>1, f->>2,"
+							  "       (SELECT k.convalidated FROM pg_catalog.pg_constraint k"
+							  "         WHERE k.conrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(t->>'t')"
+							  "           AND k.conname OPERATOR(pg_catalog.=) (f->>0) AND k.contype OPERATOR(pg_catalog.=) 'f'),"
+							  "       pg_catalog.to_regclass(f->>1) IS NOT NULL,"
+							  "       (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(t->>'t'))"
+							  "  FROM dedup.journal j, pg_catalog.jsonb_array_elements(j.detail->'tables') t,"
+							  "       pg_catalog.jsonb_array_elements(t->'f') f"
+							  " WHERE j.id OPERATOR(pg_catalog.=) $1 ORDER BY 1, 2"))
+	{
+		char	  **r = (char **) lfirst(lc);
+
+		n++;
+		if (r[6] && strcmp(r[6], "v") == 0)
+			continue;			/* a merged extension: its key went with it */
+		if (r[4] == NULL && strcmp(r[5], "t") == 0)
+			add(v, "foreign_keys", r[0], 0,
+				psprintf("foreign key %s of %s to %s is gone: SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+						 quote_identifier(r[1]), r[0], r[2], quote_literal_cstr(r[0])));
+		else if (r[4] && strcmp(r[3], "true") == 0 && strcmp(r[4], "f") == 0)
+			add(v, "foreign_keys", r[0], 0,
+				psprintf("foreign key %s of %s was validated and is NOT VALID now", quote_identifier(r[1]), r[0]));
+	}
+	summary(v, "foreign_keys", before, n, "foreign keys", "every foreign key of the baseline is there, as valid as it was");
+}
+
+/*
+ * orphans: rows without their referenced row, under every foreign key that
+ * touches a table of the baseline and every NOT VALID one of the schemas;
+ * without a baseline, under every foreign key of the schemas.
+ */
+static void
+check_orphans(Verify *v, List *rels)
+{
+	int			before = list_length(v->checks);
+	int			n = 0;
+	ListCell   *lc;
+	Oid			types[3] = {OIDARRAYOID, OIDARRAYOID, BOOLOID};
+	Datum		args[3];
+
+	args[0] = oid_array(rels);
+	args[1] = oid_array(v->scope);
+	args[2] = BoolGetDatum(v->baseline == 0);
+	foreach(lc, dedup_query_rows("SELECT k.oid, k.conname, k.conrelid::pg_catalog.regclass, k.confrelid::pg_catalog.regclass,"
+								 "       k.convalidated, dedup._fk_orphans_sql(k.oid), dedup._fk_orphans_sql(k.oid, true)"
+								 "  FROM pg_catalog.pg_constraint k"
+								 " WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.conparentid OPERATOR(pg_catalog.=) 0"
+								 "   AND (k.conrelid OPERATOR(pg_catalog.=) ANY ($1) OR k.confrelid OPERATOR(pg_catalog.=) ANY ($1)"
+								 "        OR ((NOT k.convalidated OR $3)"
+								 "            AND (k.conrelid OPERATOR(pg_catalog.=) ANY ($2) OR k.confrelid OPERATOR(pg_catalog.=) ANY ($2))))"
+								 " ORDER BY 3, 2", 3, types, args))
+	{
+		char	  **r = (char **) lfirst(lc);
+		char	   *why;
+		int64		orphans;
+
+		CHECK_FOR_INTERRUPTS();
+		n++;
+		orphans = try_count(r[5], &why);
+		if (orphans < 0)
+			add(v, "orphans", r[2], -1, psprintf("foreign key %s could not be checked: %s", quote_identifier(r[1]), why));
+		else if (orphans > 0)
+			add(v, "orphans", r[2], 0,
+				psprintf(INT64_FORMAT " row%s of %s %s no row in %s under foreign key %s%s: %s",
+						 orphans, orphans == 1 ? "" : "s", r[2], orphans == 1 ? "has" : "have", r[3],
+						 quote_identifier(r[1]), strcmp(r[4], "f") == 0 ? " (NOT VALID)" : "", r[6]));
+	}
+	summary(v, "orphans", before, n, "foreign keys", "no row lacks the row its foreign key refers to");
+}
+
+/*
+ * sequences: each sequence that feeds a column of the tables is ahead of
+ * the column (its next value is past every value in it), and none of the
+ * baseline's moved back.
+ */
+static void
+check_sequences(Verify *v, List *rels)
+{
+	int			before = list_length(v->checks);
+	int			n = 0;
+	ListCell   *lc;
+	Oid			types[1] = {OIDARRAYOID};
+	Datum		args[1];
+
+	args[0] = oid_array(rels);
+	foreach(lc, dedup_query_rows("SELECT s.seq::pg_catalog.text, s.rel::pg_catalog.regclass::pg_catalog.text, s.col,"
+								 "       q.seqincrement, pg_catalog.has_sequence_privilege(s.seq, 'SELECT')"
+								 "  FROM dedup._table_sequences($1) s"
+								 "  JOIN pg_catalog.pg_sequence q ON q.seqrelid OPERATOR(pg_catalog.=) s.seq"
+								 " ORDER BY 1, 2, 3", 1, types, args))
+	{
+		char	  **r = (char **) lfirst(lc);
+		bool		up = pg_strtoint64(r[3]) > 0;
+		char	   *why;
+		char	  **state;
+		int64		last;
+		bool		called;
+		char	   *edge;
+
+		CHECK_FOR_INTERRUPTS();
+		n++;
+		if (strcmp(r[4], "t") != 0)
+		{
+			add(v, "sequences", r[0], -1, psprintf("you may not read sequence %s", r[0]));
+			continue;
+		}
+		state = (char **) linitial(dedup_query_rows(psprintf("SELECT last_value, is_called FROM %s", r[0]), 0, NULL, NULL));
+		last = pg_strtoint64(state[0]);
+		called = strcmp(state[1], "t") == 0;
+		edge = try_value(psprintf("SELECT %s(%s)::pg_catalog.text FROM %s", up ? "pg_catalog.max" : "pg_catalog.min",
+								  quote_identifier(r[2]), r[1]), &why);
+		if (why)
+		{
+			add(v, "sequences", r[0], -1, psprintf("column %s.%s could not be read: %s", r[1], quote_identifier(r[2]), why));
+			continue;
+		}
+		if (edge)
+		{
+			int64		e = pg_strtoint64(edge);
+			bool		behind = up ? (called ? last < e : last <= e) : (called ? last > e : last >= e);
+
+			if (behind)
+				add(v, "sequences", r[0], 0,
+					psprintf("the next value of %s is not past the %s " INT64_FORMAT " of %s.%s: the next insert may fail on its key; SELECT pg_catalog.setval(%s, (SELECT %s(%s) FROM %s))",
+							 r[0], up ? "largest" : "smallest", e, r[1], quote_identifier(r[2]),
+							 quote_literal_cstr(r[0]), up ? "max" : "min", quote_identifier(r[2]), r[1]));
+		}
+	}
+
+	/* none of the baseline's moved back */
+	if (v->baseline)
+		foreach(lc, baseline_rows(v, "SELECT s->>'s', s->>'v', s->>'i', pg_catalog.to_regclass(s->>'s') IS NOT NULL"
+								  "  FROM dedup.journal j, pg_catalog.jsonb_array_elements(j.detail->'sequences') s"
+								  " WHERE j.id OPERATOR(pg_catalog.=) $1 AND s->>'v' IS NOT NULL ORDER BY 1"))
+		{
+			char	  **r = (char **) lfirst(lc);
+			char	  **state;
+
+			if (strcmp(r[3], "t") != 0)
+			{
+				add(v, "sequences", r[0], 0, psprintf("sequence %s is gone", r[0]));
+				continue;
+			}
+			state = (char **) linitial(dedup_query_rows(psprintf("SELECT last_value, is_called, has_sequence_privilege(%s, 'SELECT') FROM %s",
+																 quote_literal_cstr(r[0]), r[0]), 0, NULL, NULL));
+			if (pg_strtoint64(state[0]) < pg_strtoint64(r[1]))
+				add(v, "sequences", r[0], 0,
+					psprintf("sequence %s moved back from %s to %s", r[0], r[1], state[0]));
+		}
+	summary(v, "sequences", before, n, "sequences", "every sequence is ahead of its column");
+}
+
+/*
+ * access: every role can do through each name of the baseline what it
+ * could, and nothing more; the names are looked up again (a merged
+ * extension's name is a view now).
+ */
+static void
+check_access(Verify *v)
+{
+	int			before = list_length(v->checks);
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, baseline_rows(v,
+							  "WITH b AS (SELECT t->>'t' AS name, pg_catalog.to_regclass(t->>'t')::pg_catalog.oid AS rel,"
+							  "                  j.detail->'acls'->((t->>'a')::pg_catalog.int4) AS codes, j.detail->'roles' AS roles"
+							  "             FROM dedup.journal j, pg_catalog.jsonb_array_elements(j.detail->'tables') t"
+							  "            WHERE j.id OPERATOR(pg_catalog.=) $1),"
+							  " now AS (SELECT a.rel, a.codes FROM dedup._access_codes(ARRAY(SELECT rel FROM b WHERE rel IS NOT NULL)) a),"
+							  " roles_now AS (SELECT r, i FROM pg_catalog.unnest(dedup._access_roles()) WITH ORDINALITY x(r, i))"
+							  "SELECT b.name, r.role, r.code, COALESCE(now.codes[rn.i], '----')"
+							  "  FROM b CROSS JOIN LATERAL pg_catalog.jsonb_array_elements_text(b.roles) WITH ORDINALITY r0(role, i)"
+							  "  CROSS JOIN LATERAL (SELECT r0.role, b.codes->>((r0.i - 1)::pg_catalog.int4) AS code) r"
+							  "  LEFT JOIN now ON now.rel OPERATOR(pg_catalog.=) b.rel"
+							  "  LEFT JOIN roles_now rn ON rn.r OPERATOR(pg_catalog.=) r.role"
+							  " WHERE b.rel IS NOT NULL ORDER BY 1, 2"))
+	{
+		char	  **r = (char **) lfirst(lc);
+		static const char *const cmds[] = {"SELECT", "INSERT", "UPDATE", "DELETE"};
+		StringInfoData d;
+		int			c;
+
+		n++;
+		if (strcmp(r[2], r[3]) == 0)
+			continue;
+		initStringInfo(&d);
+		for (c = 0; c < 4; c++)
+			if (r[2][c] != r[3][c])
+				appendStringInfo(&d, "%srole %s could %s %s and can now %s it %s",
+								 d.len ? "; " : "", r[1], cmds[c], access_words(r[2][c]),
+								 cmds[c], access_words(r[3][c]));
+		appendStringInfo(&d, ": SELECT * FROM information_schema.role_table_grants WHERE grantee = %s AND table_schema || '.' || table_name = %s; SELECT * FROM pg_policies WHERE schemaname || '.' || tablename = %s",
+						 quote_literal_cstr(r[1]), quote_literal_cstr(r[0]), quote_literal_cstr(r[0]));
+		add(v, "access", r[0], 0, d.data);
+	}
+	summary(v, "access", before, n, "roles and names", "every role can do through every name what it could, and nothing more");
+}
+
+/* rls: each table of the baseline keeps its row level security and policies. */
+static void
+check_rls(Verify *v)
+{
+	int			before = list_length(v->checks);
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, baseline_rows(v,
+							  "SELECT t->>'t', t->>'l', f.rls, c.relkind"
+							  "  FROM dedup.journal j, pg_catalog.jsonb_array_elements(j.detail->'tables') t"
+							  "  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(t->>'t')"
+							  "  LEFT JOIN dedup._table_facts(ARRAY[c.oid]) f ON true"
+							  " WHERE j.id OPERATOR(pg_catalog.=) $1 ORDER BY 1"))
+	{
+		char	  **r = (char **) lfirst(lc);
+
+		if (strcmp(r[3], "v") == 0)
+			continue;
+		n++;
+		if ((r[1] == NULL) != (r[2] == NULL) || (r[1] && strcmp(r[1], r[2]) != 0))
+			add(v, "rls", r[0], 0,
+				psprintf("row level security of %s was \"%s\" and is \"%s\" now: SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass; SELECT * FROM pg_policies WHERE schemaname || '.' || tablename = %s",
+						 r[0], r[1] ? r[1] : "off, no policy", r[2] ? r[2] : "off, no policy",
+						 quote_literal_cstr(r[0]), quote_literal_cstr(r[0])));
+	}
+	summary(v, "rls", before, n, "tables", "every table keeps its row level security and policies");
+}
+
+/* The body of a view check: plan a read of it. */
+static void
+view_body(void *arg)
+{
+	dedup_exec(psprintf("SELECT 1 FROM %s LIMIT 0", (char *) arg));
+}
+
+/* views: the baseline's views still exist; every view of the schemas still compiles. */
+static void
+check_views(Verify *v)
+{
+	int			before = list_length(v->checks);
+	int			n = 0;
+	ListCell   *lc;
+	Oid			types[1] = {OIDARRAYOID};
+	Datum		args[1];
+
+	if (v->baseline)
+		foreach(lc, baseline_rows(v, "SELECT x FROM dedup.journal j, pg_catalog.jsonb_array_elements_text(j.detail->'views') x"
+								  " WHERE j.id OPERATOR(pg_catalog.=) $1 AND pg_catalog.to_regclass(x) IS NULL ORDER BY 1"))
+			add(v, "views", ((char **) lfirst(lc))[0], 0, psprintf("view %s is gone", ((char **) lfirst(lc))[0]));
+
+	args[0] = oid_array(v->scope_namespaces);
+	foreach(lc, dedup_query_rows("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname),"
+								 "       pg_catalog.has_table_privilege(c.oid, 'SELECT')"
+								 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+								 " WHERE c.relkind OPERATOR(pg_catalog.=) 'v' AND c.relnamespace OPERATOR(pg_catalog.=) ANY ($1)"
+								 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+								 "                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								 "                      AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')"
+								 " ORDER BY 1", 1, types, args))
+	{
+		char	  **r = (char **) lfirst(lc);
+		char	   *why = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		n++;
+		if (strcmp(r[1], "t") != 0)
+			add(v, "views", r[0], -1, psprintf("you may not read view %s", r[0]));
+		else if (!dedup_try(view_body, r[0], &why))
+			add(v, "views", r[0], 0, psprintf("view %s does not compile: %s: SELECT * FROM %s LIMIT 0", r[0], why, r[0]));
+	}
+	summary(v, "views", before, n, "views", "every view compiles");
+}
+
+/* backups: every backup in the journal still holds what it was taken with. */
+static void
+check_backups(Verify *v)
+{
+	int			before = list_length(v->checks);
+	int			n = 0;
+	ListCell   *lc;
+
+	foreach(lc, dedup_journal_backups())
+	{
+		DedupBackupInfo *b = (DedupBackupInfo *) lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		n++;
+		if (!dedup_backup_matches(b))
+			add(v, "backups", dedup_qualified_name(b->backup), 0,
+				psprintf("backup %s of %s no longer holds the " INT64_FORMAT " rows with fingerprint %s it was taken with (journal entry " INT64_FORMAT ")",
+						 dedup_qualified_name(b->backup), b->source_name, b->rows, b->fingerprint, b->entry));
+	}
+	summary(v, "backups", before, n, "backups", "every backup matches its fingerprint");
+}
+
+/* groups: nothing left that a plan would still do. */
+static void
+check_groups(Verify *v)
+{
+	int			before = list_length(v->checks);
+	DedupPlan  *plan = dedup_build_plan(v->schemas, v->merge_extensions);
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, plan->steps)
+	{
+		DedupStep  *s = (DedupStep *) lfirst(lc);
+
+		if (s->kind == DEDUP_STEP_KEEP || s->kind == DEDUP_STEP_VERIFY || s->kind == DEDUP_STEP_BACKUP)
+			continue;
+		n++;
+		add(v, "groups", s->target, 0,
+			psprintf("a plan would still %s %s: %s%s%s", dedup_step_action(s->kind), s->target,
+					 s->reason ? s->reason : "", s->sql ? "; " : "", s->sql ? s->sql : ""));
+	}
+	summary(v, "groups", before, plan->cat->ngroups, "groups",
+			"no duplicate group is left that the plan could resolve");
+	(void) n;
+}
+
+/*
+ * The checks, in order, against baseline (0: none).  The caller is
+ * connected to SPI.
+ */
+List *
+dedup_verify_checks(ArrayType *schemas, int64 baseline)
+{
+	Verify		v;
+	DedupCatalog *cat;
+	List	   *rels = NIL;
+	int			i;
+
+	memset(&v, 0, sizeof(v));
+	v.baseline = baseline;
+	v.schemas = schemas;
+	cat = dedup_load_catalog(schemas, false);
+	for (i = 0; i < cat->ntables; i++)
+	{
+		v.scope = lappend_oid(v.scope, cat->tables[i].relid);
+		v.scope_namespaces = list_append_unique_oid(v.scope_namespaces,
+													get_rel_namespace(cat->tables[i].relid));
+	}
+	if (baseline)
+	{
+		ListCell   *lc;
+
+		foreach(lc, baseline_rows(&v, "SELECT pg_catalog.to_regclass(t->>'t')::pg_catalog.oid"
+								  "  FROM dedup.journal j, pg_catalog.jsonb_array_elements(j.detail->'tables') t"
+								  " WHERE j.id OPERATOR(pg_catalog.=) $1 AND pg_catalog.to_regclass(t->>'t') IS NOT NULL"))
+			rels = lappend_oid(rels, (Oid) strtoul(((char **) lfirst(lc))[0], NULL, 10));
+		v.merge_extensions = strcmp(dedup_journal_field(baseline, "(j.detail->>'merge_extensions')"), "true") == 0;
+		check_rows_and_nulls(&v);
+		check_foreign_keys(&v);
+		check_access(&v);
+		check_rls(&v);
+	}
+	else
+		add(&v, "baseline", "none", -1,
+			pstrdup("no baseline in the journal for these schemas: rows, NULLs, foreign keys, access and row level security are compared with one; run dedup.plan() before changing anything"));
+	check_orphans(&v, rels);
+	check_sequences(&v, baseline ? rels : v.scope);
+	check_views(&v);
+	check_backups(&v);
+	check_groups(&v);
+	return v.checks;
+}
+
+/*
+ * dedup.verify(schemas name[] DEFAULT NULL)
+ *	 RETURNS TABLE (check_name text, target text, ok boolean, detail text)
+ *
+ *	 SELECT * FROM dedup.verify() WHERE ok IS NOT TRUE;
+ *
+ * One row per check when it found nothing wrong, else one row per thing
+ * found wrong (ok false) or that could not be checked (ok NULL), each with
+ * the query that shows it.
+ */
+Datum
+dedup_verify(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ArrayType  *schemas = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
+	ListCell   *lc;
+
+	dedup_init_srf(fcinfo);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "dedup: SPI_connect failed");
+	foreach(lc, dedup_verify_checks(schemas, dedup_latest_baseline(schemas)))
+	{
+		DedupCheck *c = (DedupCheck *) lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		values[0] = CStringGetTextDatum(c->name);
+		values[1] = CStringGetTextDatum(c->target);
+		if (c->ok < 0)
+			nulls[2] = true;
+		else
+			values[2] = BoolGetDatum(c->ok == 1);
+		values[3] = CStringGetTextDatum(c->detail);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
