@@ -31,7 +31,9 @@ OBJS = \
 	src/plan.o \
 	src/baseline.o \
 	src/verify.o \
-	src/apply.o
+	src/apply.o \
+	src/report.o \
+	src/script.o
 
 EXTENSION = dedup
 DATA = dedup--1.0.sql

@@ -116,8 +116,11 @@ FOR EACH ROW EXECUTE FUNCTION dedup._journal_append_only();
 -- walks the tree).  Every name is quoted and schema-qualified: search_path is
 -- pinned, so pg_get_*def() and format_type() qualify everything.  With
 -- plain, a partitioned table is described as an ordinary table (no
--- PARTITION BY, no partition indexes to attach).
-CREATE FUNCTION dedup._table_definition(rel regclass, plain boolean DEFAULT false) RETURNS jsonb
+-- PARTITION BY, no partition indexes to attach).  acl_call names the function
+-- the statements that set privileges call: dedup._set_acl, or the plain
+-- PL/pgSQL one a script of dedup.plan_sql() creates.
+CREATE FUNCTION dedup._table_definition(rel regclass, plain boolean DEFAULT false,
+                                        acl_call text DEFAULT 'dedup._set_acl') RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -264,7 +267,7 @@ post AS (
              FROM c, pol JOIN pg_description d ON d.classoid = 'pg_policy'::regclass AND d.objoid = pol.oid
   -- owner and privileges (the new table may have received default privileges)
   UNION ALL SELECT 19, format('ALTER TABLE %s OWNER TO %I', q, owner), '' FROM c
-  UNION ALL SELECT 20, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)', q, relacl, 'TABLE'), '' FROM c
+  UNION ALL SELECT 20, format('SELECT %s(%L::regclass, %L::aclitem[], %L)', acl_call, q, relacl, 'TABLE'), '' FROM c
   UNION ALL SELECT 21, format('GRANT %s (%I) ON TABLE %s TO %s%s', a.privilege_type, cols.attname, c.q,
                               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
                               CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), cols.attname
@@ -273,7 +276,7 @@ post AS (
   UNION ALL SELECT 22, format('ALTER SEQUENCE %s OWNER TO %I', o.q, o.owner), o.q FROM ownseq o
   UNION ALL SELECT 23, format('ALTER SEQUENCE %s OWNED BY %s.%I', o.q, c.q, cols.attname), o.q
              FROM c, ownseq o JOIN cols ON cols.attnum = o.attnum
-  UNION ALL SELECT 24, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)', q, relacl, 'SEQUENCE'), q
+  UNION ALL SELECT 24, format('SELECT %s(%L::regclass, %L::aclitem[], %L)', acl_call, q, relacl, 'SEQUENCE'), q
              FROM (SELECT q, relacl FROM ownseq UNION ALL SELECT q, relacl FROM idseq) s
   UNION ALL SELECT 25, format('SELECT pg_catalog.setval(%L::regclass, %s, true)', q, last_value), q
              FROM (SELECT q, last_value FROM ownseq UNION ALL SELECT q, last_value FROM idseq) s
@@ -315,7 +318,7 @@ $$;
 -- (as the caller), build (as the object's owner, inside a security-restricted
 -- operation: a materialized view's query and index expressions, a foreign
 -- key's validation are user code) and post; listed in creation order.
-CREATE FUNCTION dedup._dependents(rel regclass) RETURNS jsonb
+CREATE FUNCTION dedup._dependents(rel regclass, acl_call text DEFAULT 'dedup._set_acl') RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -368,7 +371,7 @@ deps AS (
                               FROM pg_description d JOIN pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
                              WHERE d.classoid = 'pg_class'::regclass AND d.objoid = views.oid AND d.objsubid > 0
                   UNION ALL SELECT 7, format('ALTER TABLE %s OWNER TO %I', views.q, views.owner)
-                  UNION ALL SELECT 8, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)',
+                  UNION ALL SELECT 8, format('SELECT %s(%L::regclass, %L::aclitem[], %L)', acl_call,
                                              views.q, views.relacl, 'TABLE')) s) AS post
     FROM views
   UNION ALL
@@ -546,10 +549,91 @@ SELECT format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (
 $$;
 
 -- Sets a relation's privileges to exactly acl (NULL: the owner's defaults),
--- through REVOKE and GRANT, whatever default privileges gave it.
+-- through REVOKE and GRANT, whatever default privileges gave it.  Plain
+-- PL/pgSQL: a script of dedup.plan_sql() carries the same body as a
+-- temporary function, so it runs where dedup is not installed.
 CREATE FUNCTION dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS void
-AS 'MODULE_PATHNAME', 'dedup_set_acl'
-LANGUAGE C CALLED ON NULL INPUT SET search_path = pg_catalog, pg_temp;
+LANGUAGE plpgsql CALLED ON NULL INPUT SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  stmts text[];
+  s text;
+BEGIN
+  IF rel IS NULL OR kind IS NULL THEN
+    RETURN;
+  END IF;
+  IF kind NOT IN ('TABLE', 'SEQUENCE') THEN
+    RAISE EXCEPTION 'kind must be TABLE or SEQUENCE, not "%"', kind USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  -- revoke everything anyone holds now ...
+  SELECT array_agg(format('REVOKE ALL ON %s %s FROM %s', kind, rel,
+                          CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END)
+                   ORDER BY a.grantee)
+    INTO stmts
+    FROM (SELECT DISTINCT x.grantee FROM pg_class c, aclexplode(c.relacl) x WHERE c.oid = rel) a;
+  -- ... then grant exactly what acl says, in its order
+  SELECT coalesce(stmts, '{}') || coalesce(array_agg(g.stmt ORDER BY g.n), '{}')
+    INTO stmts
+    FROM (SELECT min(a.n) AS n,
+                 format('GRANT %s ON %s %s TO %s%s', string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type),
+                        kind, rel,
+                        CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                        CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) AS stmt
+            FROM aclexplode(coalesce(acl, acldefault(CASE kind WHEN 'SEQUENCE' THEN 's'::"char" ELSE 'r'::"char" END,
+                                                     (SELECT c.relowner FROM pg_class c WHERE c.oid = rel))))
+                 WITH ORDINALITY AS a(grantor, grantee, privilege_type, is_grantable, n)
+           GROUP BY a.grantee, a.is_grantable) g;
+  FOREACH s IN ARRAY stmts LOOP
+    EXECUTE s;
+  END LOOP;
+END
+$$;
+
+-- The rows of a table (with its partitions; without inheritance children,
+-- which a backup leaves out too) as a count and a cheap,
+-- order-independent fingerprint: the sum of a 64-bit hash of each row's
+-- text.  The text of a row depends on DateStyle, IntervalStyle, TimeZone,
+-- extra_float_digits, bytea_output and lc_monetary: callers set them as
+-- dedup.plan_sql() scripts do.  A script carries the same body.
+CREATE FUNCTION dedup._rows_fingerprint(rel regclass, OUT n bigint, OUT fp text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  EXECUTE format('SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text FROM %s%s t',
+                 CASE WHEN (SELECT c.relkind FROM pg_class c WHERE c.oid = rel) = 'r' THEN 'ONLY ' ELSE '' END, rel)
+     INTO n, fp;
+END
+$$;
+
+-- A digest of a table's definition: kind, owner, privileges, row level
+-- security, columns, constraints, indexes, triggers, policies, partitions.
+-- Scripts check it before they change a table (definitions unchanged since
+-- planning); only ever compared for equality.  A script carries the same body.
+CREATE FUNCTION dedup._shape(rel regclass) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT md5(concat_ws(E'\n',
+  (SELECT format('%s %s %s %s %s %s %s', c.relkind, c.relpersistence, pg_get_userbyid(c.relowner), c.relacl,
+                 c.relrowsecurity, c.relforcerowsecurity, CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END)
+     FROM pg_class c WHERE c.oid = rel),
+  (SELECT string_agg(format('%s %s %s %s %s %s %s', a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                            a.attidentity, a.attgenerated, a.attcollation::regcollation, a.attacl)
+                     || coalesce(' ' || pg_get_expr(d.adbin, d.adrelid), ''), ',' ORDER BY a.attnum)
+     FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped),
+  (SELECT string_agg(format('%s %s', k.conname, pg_get_constraintdef(k.oid)), ',' ORDER BY k.conname)
+     FROM pg_constraint k WHERE k.conrelid = rel),
+  (SELECT string_agg(pg_get_indexdef(i.indexrelid), ',' ORDER BY 1) FROM pg_index i WHERE i.indrelid = rel),
+  (SELECT string_agg(format('%s %s', pg_get_triggerdef(t.oid), t.tgenabled), ',' ORDER BY t.tgname)
+     FROM pg_trigger t WHERE t.tgrelid = rel AND NOT t.tgisinternal),
+  (SELECT string_agg(format('%s %s %s %s %s %s', p.polname, p.polcmd, p.polpermissive,
+                            (SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END, ',' ORDER BY 1)
+                               FROM unnest(p.polroles) r),
+                            pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)), ','
+                     ORDER BY p.polname)
+     FROM pg_policy p WHERE p.polrelid = rel),
+  (SELECT string_agg(h.inhrelid::regclass::text, ',' ORDER BY 1) FROM pg_inherits h WHERE h.inhparent = rel)))
+$$;
 
 -- Baseline (internal) -------------------------------------------------------
 -- What dedup.plan() records and dedup.verify() compares, for a set of
@@ -855,3 +939,30 @@ SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.apply(name[], boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.apply(name[], boolean) IS
 'run the plan in the caller''s transaction as one journaled action (one dedup.undo() reverses it), then verify; all or nothing';
+
+CREATE FUNCTION dedup.report(schemas name[] DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dedup_report'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.report(name[]) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.report(name[]) IS
+'the duplicate groups, the planned steps with their hazards and what stays, as one text; changes nothing';
+
+CREATE FUNCTION dedup.plan_sql(schemas name[] DEFAULT NULL, merge_extensions boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dedup_plan_sql'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.plan_sql(name[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.plan_sql(name[], boolean) IS
+'the plan as one plain SQL script that needs no extension (hosted Supabase): guarded, re-runnable, one transaction; records a baseline';
+
+CREATE FUNCTION dedup.rollback_sql(schemas name[] DEFAULT NULL, merge_extensions boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dedup_rollback_sql'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.rollback_sql(name[], boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.rollback_sql(name[], boolean) IS
+'the way back from the script of dedup.plan_sql(), from its backups, refusing when that would lose what changed since; plain SQL';

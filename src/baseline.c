@@ -50,6 +50,7 @@
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -204,6 +205,65 @@ dedup_sequences_state(Datum rels)
 		}
 		appendStringInfoChar(&o, '}');
 		appendStringInfo(&out, "%s%s", out.len > 1 ? ", " : "", o.data);
+	}
+	appendStringInfoChar(&out, ']');
+	return out.data;
+}
+
+/* A count in a subtransaction: -1 when the query fails (no privilege, RLS). */
+typedef struct OrphanCount
+{
+	const char *sql;
+	int64		n;
+} OrphanCount;
+
+static void
+orphan_count_body(void *arg)
+{
+	OrphanCount *c = (OrphanCount *) arg;
+
+	c->n = pg_strtoint64(dedup_query_value(c->sql, 0, NULL, NULL));
+}
+
+/*
+ * The foreign keys that touch the relations (an oid[]), and every NOT VALID
+ * one of the plan's tables, with how many referencing rows lack their
+ * referenced row now, as a JSON array of [table, constraint, count, the
+ * query that counts them] (count null when the caller could not count).
+ * verify() reports every such row; apply() fails only when there are more.
+ */
+static char *
+orphans_state(DedupPlan *plan, Datum rels)
+{
+	Datum	   *oids = palloc(sizeof(Datum) * Max(plan->cat->ntables, 1));
+	Oid			types[2] = {OIDARRAYOID, OIDARRAYOID};
+	Datum		args[2];
+	StringInfoData out;
+	ListCell   *lc;
+	int			i;
+
+	for (i = 0; i < plan->cat->ntables; i++)
+		oids[i] = ObjectIdGetDatum(plan->cat->tables[i].relid);
+	args[0] = rels;
+	args[1] = PointerGetDatum(construct_array(oids, plan->cat->ntables, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	initStringInfo(&out);
+	appendStringInfoChar(&out, '[');
+	foreach(lc, dedup_query_rows(dedup_orphan_fks_sql, 2, types, args))
+	{
+		char	  **r = (char **) lfirst(lc);
+		OrphanCount c = {r[3], -1};
+		char	   *why = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		if (!dedup_try(orphan_count_body, &c, &why))
+			c.n = -1;
+		appendStringInfoString(&out, out.len > 1 ? ", [" : "[");
+		escape_json(&out, r[1]);
+		appendStringInfoString(&out, ", ");
+		escape_json(&out, r[2]);
+		appendStringInfo(&out, ", %s, ", c.n >= 0 ? psprintf(INT64_FORMAT, c.n) : "null");
+		escape_json(&out, r[3]);
+		appendStringInfoChar(&out, ']');
 	}
 	appendStringInfoChar(&out, ']');
 	return out.data;
@@ -397,6 +457,7 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 	dedup_json_raw(&d, "acls", psprintf("[%s]", distinct.data));
 	dedup_json_raw(&d, "tables", psprintf("[%s]", tables.data));
 	dedup_json_raw(&d, "sequences", dedup_sequences_state(args[0]));
+	dedup_json_raw(&d, "orphans", orphans_state(plan, args[0]));
 	{
 		List	   *names = NIL;
 

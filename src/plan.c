@@ -94,6 +94,10 @@ typedef struct RowPreview
 	int64		conflicts;
 	List	   *lost;			/* char *: values the keeper has no column for */
 	List	   *access;			/* char *: access a merge would change */
+	List	   *inscols;		/* char *: the columns a merge inserts */
+	char	   *keymatch;		/* k.key = s.key AND ... */
+	char	   *same;			/* the keeper row k holds the values of s */
+	List	   *extra;			/* char *: source columns the keeper has none for */
 } RowPreview;
 
 /* A 1:1 extension and its base, for the read-only checks of merge_extension. */
@@ -247,6 +251,7 @@ preview_rows(void *arg)
 				sshared,
 				lostcols,
 				sql;
+	List	   *inscols = NIL;
 	List	   *lost_names = NIL;
 	ListCell   *lc;
 	List	   *row;
@@ -339,6 +344,8 @@ preview_rows(void *arg)
 							p->source->relname, p->keeper->relname)));
 		appendStringInfo(&kshared, "%sk.%s", kshared.len ? ", " : "", q);
 		appendStringInfo(&sshared, "%ss.%s", sshared.len ? ", " : "", q);
+		if (!ka->attgenerated)
+			inscols = lappend(inscols, pstrdup(name));
 	}
 	initStringInfo(&keymatch);
 	foreach(lc, key)
@@ -390,6 +397,10 @@ preview_rows(void *arg)
 	}
 	if (p->rows > 0)
 		p->access = dedup_access_rows_gain(p->source->relid, p->keeper->relid);
+	p->inscols = inscols;
+	p->keymatch = keymatch.data;
+	p->same = psprintf("pg_catalog.record_image_eq(ROW(%s), ROW(%s))", kshared.data, sshared.data);
+	p->extra = lost_names;
 }
 
 /* (subtransaction body) the read-only checks of merge_extension */
@@ -470,7 +481,12 @@ plan_lookalike(PlanBuild *pb, PlanGroup *g, DedupTable *t)
 		s->into_name = g->keeper->qualname;
 		s->missing = p.missing;
 		s->present = p.present;
+		s->conflicts = p.conflicts;
 		s->rows = p.rows;
+		s->merge_columns = p.inscols;
+		s->merge_keymatch = p.keymatch;
+		s->merge_same = p.same;
+		s->merge_extra = p.extra;
 		s->drop_source = p.conflicts == 0 && p.lost == NIL && blockers == NULL;
 		s->sql = psprintf("SELECT * FROM dedup.merge_rows(%s, %s, drop_source => %s)",
 						  lit(t->qualname), lit(g->keeper->qualname), s->drop_source ? "true" : "false");

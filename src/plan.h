@@ -52,6 +52,11 @@ typedef struct DedupStep
 	int64		rows;			/* rows the table holds, as planned (-1 unknown) */
 	int64		missing;		/* merge_rows: rows the keeper lacks */
 	int64		present;		/* merge_rows: rows already in the keeper */
+	int64		conflicts;		/* merge_rows: rows whose key the keeper has with other values */
+	List	   *merge_columns;	/* merge_rows: char *, the columns inserted */
+	char	   *merge_keymatch; /* merge_rows: k.key = s.key ... */
+	char	   *merge_same;		/* merge_rows: the keeper row holds the same values */
+	List	   *merge_extra;	/* merge_rows: source columns the keeper has none for */
 	int			drop_order;		/* drop: its place in the drop order */
 	DedupExtPreview *ext;		/* merge_extension: what it will do */
 	char	   *hazard;			/* NULL for a safe step, else the risk */
@@ -88,9 +93,11 @@ typedef struct DedupCheck
 	char	   *name;
 	char	   *target;
 	int			ok;				/* 1 ok, 0 not ok, -1 could not be checked */
+	bool		preexisting;	/* not ok, and it was so at the baseline */
 	char	   *detail;
 } DedupCheck;
 
+extern const char *dedup_orphan_fks_sql;
 extern List *dedup_verify_checks(ArrayType *schemas, int64 baseline);
 
 #endif							/* DEDUP_PLAN_H */

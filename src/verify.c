@@ -88,7 +88,7 @@ baseline_rows(Verify *v, const char *sql)
 static void
 add(Verify *v, const char *name, const char *target, int ok, char *detail)
 {
-	DedupCheck *c = palloc(sizeof(DedupCheck));
+	DedupCheck *c = palloc0(sizeof(DedupCheck));
 
 	c->name = pstrdup(name);
 	c->target = pstrdup(target);
@@ -337,41 +337,69 @@ check_foreign_keys(Verify *v)
  * touches a table of the baseline and every NOT VALID one of the schemas;
  * without a baseline, under every foreign key of the schemas.
  */
+/*
+ * The foreign keys whose rows are checked: those from or to a relation of
+ * $1, and every NOT VALID one from or to a relation of $2; with the text of
+ * the query that counts the rows without their referenced row, and of the
+ * one that lists them.
+ */
+const char *dedup_orphan_fks_sql =
+"SELECT k.oid, k.conrelid::pg_catalog.regclass::pg_catalog.text, k.conname::pg_catalog.text,"
+"       dedup._fk_orphans_sql(k.oid), k.convalidated, k.confrelid::pg_catalog.regclass::pg_catalog.text,"
+"       dedup._fk_orphans_sql(k.oid, true)"
+"  FROM pg_catalog.pg_constraint k"
+" WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.conparentid OPERATOR(pg_catalog.=) 0"
+"   AND (k.conrelid OPERATOR(pg_catalog.=) ANY ($1) OR k.confrelid OPERATOR(pg_catalog.=) ANY ($1)"
+"        OR (NOT k.convalidated"
+"            AND (k.conrelid OPERATOR(pg_catalog.=) ANY ($2) OR k.confrelid OPERATOR(pg_catalog.=) ANY ($2))))"
+" ORDER BY 2, 3";
+
 static void
 check_orphans(Verify *v, List *rels)
 {
 	int			before = list_length(v->checks);
 	int			n = 0;
 	ListCell   *lc;
-	Oid			types[3] = {OIDARRAYOID, OIDARRAYOID, BOOLOID};
-	Datum		args[3];
+	Oid			types[2] = {OIDARRAYOID, OIDARRAYOID};
+	Datum		args[2];
+	List	   *then = NIL;
 
-	args[0] = oid_array(rels);
+	args[0] = oid_array(v->baseline ? rels : v->scope);
 	args[1] = oid_array(v->scope);
-	args[2] = BoolGetDatum(v->baseline == 0);
-	foreach(lc, dedup_query_rows("SELECT k.oid, k.conname, k.conrelid::pg_catalog.regclass, k.confrelid::pg_catalog.regclass,"
-								 "       k.convalidated, dedup._fk_orphans_sql(k.oid), dedup._fk_orphans_sql(k.oid, true)"
-								 "  FROM pg_catalog.pg_constraint k"
-								 " WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.conparentid OPERATOR(pg_catalog.=) 0"
-								 "   AND (k.conrelid OPERATOR(pg_catalog.=) ANY ($1) OR k.confrelid OPERATOR(pg_catalog.=) ANY ($1)"
-								 "        OR ((NOT k.convalidated OR $3)"
-								 "            AND (k.conrelid OPERATOR(pg_catalog.=) ANY ($2) OR k.confrelid OPERATOR(pg_catalog.=) ANY ($2))))"
-								 " ORDER BY 3, 2", 3, types, args))
+	if (v->baseline)
+		then = baseline_rows(v, "SELECT o->>0, o->>1, o->>2 FROM dedup.journal j,"
+							 "       pg_catalog.jsonb_array_elements(j.detail->'orphans') o"
+							 " WHERE j.id OPERATOR(pg_catalog.=) $1");
+	foreach(lc, dedup_query_rows(dedup_orphan_fks_sql, 2, types, args))
 	{
 		char	  **r = (char **) lfirst(lc);
 		char	   *why;
 		int64		orphans;
+		int64		before_n = -1;
+		ListCell   *tc;
 
 		CHECK_FOR_INTERRUPTS();
 		n++;
-		orphans = try_count(r[5], &why);
+		foreach(tc, then)
+		{
+			char	  **o = (char **) lfirst(tc);
+
+			if (strcmp(o[0], r[1]) == 0 && strcmp(o[1], r[2]) == 0 && o[2])
+				before_n = pg_strtoint64(o[2]);
+		}
+		orphans = try_count(r[3], &why);
 		if (orphans < 0)
-			add(v, "orphans", r[2], -1, psprintf("foreign key %s could not be checked: %s", quote_identifier(r[1]), why));
+			add(v, "orphans", r[1], -1, psprintf("foreign key %s could not be checked: %s", quote_identifier(r[2]), why));
 		else if (orphans > 0)
-			add(v, "orphans", r[2], 0,
-				psprintf(INT64_FORMAT " row%s of %s %s no row in %s under foreign key %s%s: %s",
-						 orphans, orphans == 1 ? "" : "s", r[2], orphans == 1 ? "has" : "have", r[3],
-						 quote_identifier(r[1]), strcmp(r[4], "f") == 0 ? " (NOT VALID)" : "", r[6]));
+		{
+			add(v, "orphans", r[1], 0,
+				psprintf(INT64_FORMAT " row%s of %s %s no row in %s under foreign key %s%s%s: %s",
+						 orphans, orphans == 1 ? "" : "s", r[1], orphans == 1 ? "has" : "have", r[5],
+						 quote_identifier(r[2]), strcmp(r[4], "f") == 0 ? " (NOT VALID)" : "",
+						 before_n >= 0 ? psprintf(" (" INT64_FORMAT " when the plan was made)", before_n) : "",
+						 r[6]));
+			((DedupCheck *) llast(v->checks))->preexisting = before_n >= orphans;
+		}
 	}
 	summary(v, "orphans", before, n, "foreign keys", "no row lacks the row its foreign key refers to");
 }

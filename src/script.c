@@ -1,0 +1,1024 @@
+/*-------------------------------------------------------------------------
+ *
+ * script.c
+ *	  dedup.plan_sql() and dedup.rollback_sql(): the plan, and the way back,
+ *	  as plain SQL scripts that run where dedup is not installed (hosted
+ *	  Supabase loads no custom C).
+ *
+ * A script is one transaction: BEGIN; settings; three temporary helper
+ * functions whose bodies are those of dedup._set_acl, dedup._rows_fingerprint
+ * and dedup._shape (so they compute exactly what the plan computed); one
+ * DO block per step; a final check; COMMIT.  Every step that drops or
+ * replaces a table first locks it, then checks that it is as planned (still
+ * empty; rows and fingerprint; definition): a failed check raises an error,
+ * and the whole script rolls back.  Every step first looks whether it is
+ * done already (the backup is there, the table is gone or plain), so a
+ * second run changes nothing.  Each step raises a NOTICE saying what it did.
+ *
+ * Every statement is built from catalog fields (the definitions dedup
+ * captures for undo, with privileges set by the script's own helper),
+ * identifiers quoted, values as literals; the script runs with
+ * search_path = pg_catalog, pg_temp, and row_security off (a table whose
+ * policies would filter the runner is an error, never a subset).
+ *
+ * The rollback script undoes the steps last first, from the backups the
+ * first script took: dropped tables are recreated from their captured
+ * definitions (rows from their backups), rows merged into a keeper are
+ * deleted, an unpartitioned table gets its partitions back, the backups go.
+ * It refuses when what it would delete or replace was changed since.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+#include "dedup.h"
+#include "ddl.h"
+#include "plan.h"
+
+PG_FUNCTION_INFO_V1(dedup_plan_sql);
+PG_FUNCTION_INFO_V1(dedup_rollback_sql);
+
+typedef struct Script Script;
+
+static Datum catalog_oids(DedupCatalog *cat);
+static void forward_merge_extension(Script *sc, DedupStep *s);
+static void rollback_merge_extension(Script *sc, DedupStep *s);
+
+/* Settings a script runs with; rows are fingerprinted under the same. */
+static const char *const script_settings[][2] = {
+	{"search_path", "pg_catalog, pg_temp"},
+	{"row_security", "off"},
+	{"DateStyle", "ISO, YMD"},
+	{"IntervalStyle", "postgres"},
+	{"TimeZone", "UTC"},
+	{"extra_float_digits", "1"},
+	{"bytea_output", "hex"},
+	{"lc_monetary", "C"},
+};
+
+#define NSETTINGS lengthof(script_settings)
+
+/* What a script knows of one table, read when it is written. */
+typedef struct TableState
+{
+	char	   *qual;
+	int64		rows;
+	char	   *fp;				/* dedup._rows_fingerprint */
+	char	   *shape;			/* dedup._shape */
+} TableState;
+
+struct Script
+{
+	DedupPlan  *plan;
+	StringInfoData out;
+	int64		baseline;
+};
+
+static char *
+lit(const char *s)
+{
+	return quote_literal_cstr(s);
+}
+
+/* Apply the script settings until script_settings_end(). */
+static int
+script_settings_begin(void)
+{
+	int			nest = NewGUCNestLevel();
+	int			i;
+
+	for (i = 0; i < NSETTINGS; i++)
+		(void) set_config_option(script_settings[i][0], script_settings[i][1], PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
+}
+
+static TableState *
+table_state(const char *qual)
+{
+	TableState *t = palloc0(sizeof(TableState));
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(qual)};
+	char	  **r;
+
+	t->qual = pstrdup(qual);
+	r = (char **) linitial(dedup_query_rows("SELECT f.n, f.fp, dedup._shape($1::pg_catalog.regclass)"
+											"  FROM dedup._rows_fingerprint($1::pg_catalog.regclass) f",
+											1, types, args));
+	t->rows = pg_strtoint64(r[0]);
+	t->fp = r[1];
+	t->shape = r[2];
+	return t;
+}
+
+/* A dollar-quote tag that does not occur in body. */
+static char *
+dollar_tag(const char *body, const char *base)
+{
+	char	   *tag = psprintf("$%s$", base);
+	int			n = 1;
+
+	while (strstr(body, tag) != NULL)
+		tag = psprintf("$%s_%d$", base, n++);
+	return tag;
+}
+
+/* One DO block: the step's declarations and body. */
+static void
+emit_block(Script *sc, const char *body)
+{
+	StringInfoData b;
+	char	   *tag;
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "DECLARE\n  _n bigint;\n  _fp text;\n  _x bigint;\n  _t text;\n  _c bigint;\n  _b boolean;\nBEGIN\n%sEND\n", body);
+	tag = dollar_tag(b.data, "dedup");
+	appendStringInfo(&sc->out, "DO %s\n%s%s;\n\n", tag, b.data, tag);
+}
+
+/* EXECUTE of a statement, in a block. */
+static void
+exec(StringInfo b, const char *stmt)
+{
+	appendStringInfo(b, "  EXECUTE %s;\n", lit(stmt));
+}
+
+static void
+exec_all(StringInfo b, List *stmts)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+		exec(b, (char *) lfirst(lc));
+}
+
+/* RAISE EXCEPTION with a message and detail (format strings of PL/pgSQL's format()). */
+static void
+raise_changed(StringInfo b, int step, const char *message_fmt, const char *args, const char *hint)
+{
+	appendStringInfo(b, "    RAISE EXCEPTION USING MESSAGE = format(%s%s%s), DETAIL = 'Nothing was changed: the whole script rolls back.', HINT = %s;\n",
+					 lit(psprintf("dedup step %d: %s", step, message_fmt)), args ? ", " : "", args ? args : "",
+					 lit(hint));
+}
+
+#define REPLAN_HINT "The database changed since it was planned. Take a new copy, plan again there, and run the new script."
+
+/* The rows of a table must still be as planned: count and fingerprint. */
+static void
+guard_rows(StringInfo b, int step, TableState *t)
+{
+	appendStringInfo(b, "  SELECT f.n, f.fp INTO _n, _fp FROM pg_temp.dedup_rows(%s) f;\n", lit(t->qual));
+	appendStringInfo(b, "  IF _n <> " INT64_FORMAT " OR _fp <> %s THEN\n", t->rows, lit(t->fp));
+	raise_changed(b, step, psprintf("%%s holds %%s rows (fingerprint %%s); it held " INT64_FORMAT " (fingerprint %s) when the plan was made", t->rows, t->fp),
+				  psprintf("%s, _n, _fp", lit(t->qual)), REPLAN_HINT);
+	appendStringInfoString(b, "  END IF;\n");
+}
+
+/* The definition of a table must still be as planned. */
+static void
+guard_shape(StringInfo b, int step, TableState *t)
+{
+	appendStringInfo(b, "  IF pg_temp.dedup_shape(%s) <> %s THEN\n", lit(t->qual), lit(t->shape));
+	raise_changed(b, step, "the definition of %s changed since the plan was made (columns, constraints, indexes, triggers, policies or privileges)",
+				  lit(t->qual), REPLAN_HINT);
+	appendStringInfoString(b, "  END IF;\n");
+}
+
+static void
+notice(StringInfo b, int step, const char *fmt, const char *args)
+{
+	appendStringInfo(b, "  RAISE NOTICE '%%', format(%s%s%s);\n", lit(psprintf("dedup step %d: %s", step, fmt)),
+					 args ? ", " : "", args ? args : "");
+}
+
+/* "RETURN" after a notice that the step is done already. */
+static void
+done_already(StringInfo b, int step, const char *what)
+{
+	appendStringInfoString(b, "  ");
+	notice(b, step, psprintf("done already: %s", what), NULL);
+	appendStringInfoString(b, "    RETURN;\n");
+}
+
+/* Column names of relid that are not generated, quoted, comma-separated. */
+static char *
+insert_columns(Oid relid)
+{
+	StringInfoData c;
+	ListCell   *lc;
+
+	initStringInfo(&c);
+	foreach(lc, dedup_column_names(relid))
+	{
+		char	   *name = (char *) lfirst(lc);
+
+		if (get_attgenerated(relid, get_attnum(relid, name)) == '\0')
+			appendStringInfo(&c, "%s%s", c.len ? ", " : "", quote_identifier(name));
+	}
+	return c.data;
+}
+
+/*
+ * Move the sequences that feed relid's columns past the values in them,
+ * as dedup_advance_sequences() does: never back.
+ */
+static void
+advance_sequences(StringInfo b, Oid relid, const char *qual)
+{
+	Oid			types[1] = {OIDARRAYOID};
+	Datum		one[1] = {ObjectIdGetDatum(relid)};
+	Datum		args[1];
+	ListCell   *lc;
+
+	args[0] = PointerGetDatum(construct_array(one, 1, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	foreach(lc, dedup_query_rows("SELECT s.seq::pg_catalog.text, s.col, q.seqincrement > 0"
+								 "  FROM dedup._table_sequences($1) s"
+								 "  JOIN pg_catalog.pg_sequence q ON q.seqrelid OPERATOR(pg_catalog.=) s.seq ORDER BY 1, 2",
+								 1, types, args))
+	{
+		char	  **r = (char **) lfirst(lc);
+		bool		up = strcmp(r[2], "t") == 0;
+
+		appendStringInfo(b, "  EXECUTE %s INTO _x;\n",
+						 lit(psprintf("SELECT %s(%s)::pg_catalog.int8 FROM %s", up ? "pg_catalog.max" : "pg_catalog.min",
+									  quote_identifier(r[1]), qual)));
+		appendStringInfo(b, "  EXECUTE %s INTO _n, _b;\n",
+						 lit(psprintf("SELECT last_value, is_called FROM %s", r[0])));
+		appendStringInfo(b, "  IF _x IS NOT NULL AND (CASE WHEN _b THEN _n %s (SELECT seqincrement FROM pg_catalog.pg_sequence WHERE seqrelid = %s::pg_catalog.regclass) ELSE _n END) %s _x THEN\n"
+						 "    PERFORM pg_catalog.setval(%s, _x, true);\n  END IF;\n",
+						 "+", lit(r[0]), up ? "<=" : ">=", lit(r[0]));
+	}
+}
+
+/* Statements of a query returning one text column. */
+static List *
+statements(const char *sql, const char *arg)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(arg)};
+
+	return dedup_query_column(sql, 1, types, args, NULL);
+}
+
+/*
+ * The statements that recreate a table and its partitions (tables only,
+ * parents first) from the definition captured now.
+ */
+static List *
+tree_statements(const char *qual)
+{
+	return statements("SELECT s.sql FROM dedup._undo_steps(pg_catalog.jsonb_build_object('tables', COALESCE("
+					  "  (SELECT pg_catalog.jsonb_agg(dedup._table_definition(t.relid, false, 'pg_temp.dedup_set_acl') ORDER BY t.level, t.relid)"
+					  "     FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass) t),"
+					  "  pg_catalog.jsonb_build_array(dedup._table_definition($1::pg_catalog.regclass, false, 'pg_temp.dedup_set_acl'))))) s",
+					  qual);
+}
+
+/* The dependents of a table: the statements that drop them, last created first. */
+static List *
+dependent_drops(const char *qual)
+{
+	return statements("SELECT d->>'drop' FROM pg_catalog.jsonb_array_elements(dedup._dependents($1::pg_catalog.regclass,"
+					  "  'pg_temp.dedup_set_acl')) WITH ORDINALITY x(d, n) WHERE d->>'drop' IS NOT NULL ORDER BY x.n DESC",
+					  qual);
+}
+
+/* ... and the statements that recreate them. */
+static List *
+dependent_creates(const char *qual)
+{
+	return statements("SELECT s.sql FROM dedup._undo_steps(pg_catalog.jsonb_build_object('dependents',"
+					  "  dedup._dependents($1::pg_catalog.regclass, 'pg_temp.dedup_set_acl'))) s", qual);
+}
+
+/* The backup step of a table, by the table's OID (NULL when the plan has none). */
+static DedupStep *
+backup_of(DedupPlan *plan, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->steps)
+	{
+		DedupStep  *s = (DedupStep *) lfirst(lc);
+
+		if (s->kind == DEDUP_STEP_BACKUP && s->relid == relid)
+			return s;
+	}
+	return NULL;
+}
+
+static char *
+backup_qual(DedupStep *bak)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(bak->relid)), bak->backup_name);
+}
+
+/* The comment a backup gets: as dedup.backup_table() writes it when the rows are as planned. */
+static char *
+backup_comment(DedupStep *s, TableState *t, bool planned)
+{
+	if (planned)
+	{
+		DedupFingerprint fp;
+
+		dedup_fingerprint_relation(s->relid, dedup_column_names(s->relid), &fp);
+		return psprintf("dedup backup of %s: " INT64_FORMAT " rows, fingerprint %s", s->target, fp.rows, dedup_fp_hex(&fp));
+	}
+	return psprintf("dedup backup of %s, taken by a dedup.plan_sql() script", s->target);
+}
+
+/*
+ * backup: a copy of the table, as dedup.backup_table() makes it (same
+ * columns, the table's owner, no privileges, row level security with no
+ * policy), proven equal to the table by count and fingerprint.
+ */
+static void
+forward_backup(Script *sc, DedupStep *s)
+{
+	StringInfoData b;
+	TableState *t = table_state(s->target);
+	char	   *bq = backup_qual(s);
+	char	   *planned = backup_comment(s, t, true);
+	char	   *other = backup_comment(s, t, false);
+	bool		forced;
+	char		relkind = get_rel_relkind(s->relid);
+
+	forced = strcmp(dedup_query_value(psprintf("SELECT relforcerowsecurity FROM pg_catalog.pg_class WHERE oid = %u", s->relid),
+									  0, NULL, NULL), "t") == 0;
+	initStringInfo(&b);
+	appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NOT NULL THEN\n", lit(bq));
+	appendStringInfo(&b, "    IF pg_catalog.obj_description(%s::pg_catalog.regclass, 'pg_class') IN (%s, %s) THEN\n",
+					 lit(bq), lit(planned), lit(other));
+	appendStringInfoString(&b, "  ");
+	done_already(&b, s->number, psprintf("%s is the backup of %s", bq, s->target));
+	appendStringInfoString(&b, "    END IF;\n");
+	raise_changed(&b, s->number, "%s exists and is not the backup this script takes", lit(bq),
+				  "Rename or drop it, or plan again with SET dedup.backup_suffix to another name.");
+	appendStringInfoString(&b, "  END IF;\n");
+	exec(&b, psprintf("LOCK TABLE %s IN SHARE MODE", s->target));
+	guard_shape(&b, s->number, t);
+	exec(&b, psprintf("CREATE TABLE %s (LIKE %s)", bq, s->target));
+	exec(&b, psprintf("ALTER TABLE %s OWNER TO %s", bq,
+					  quote_identifier(GetUserNameFromId(dedup_rel_owner(s->relid), false))));
+	appendStringInfo(&b, "  PERFORM pg_temp.dedup_set_acl(%s, NULL, 'TABLE');\n", lit(bq));
+	exec(&b, psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", bq));
+	if (forced)
+		exec(&b, psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", bq));
+	exec(&b, psprintf("INSERT INTO %s SELECT * FROM %s%s", bq, relkind == RELKIND_RELATION ? "ONLY " : "", s->target));
+	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _n, _fp FROM pg_temp.dedup_rows(%s) f;\n", lit(s->target));
+	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _x, _t FROM pg_temp.dedup_rows(%s) f;\n", lit(bq));
+	appendStringInfoString(&b, "  IF _n <> _x OR _fp <> _t THEN\n");
+	raise_changed(&b, s->number, "the backup %s does not hold the rows of %s", psprintf("%s, %s", lit(bq), lit(s->target)),
+				  "Look for a trigger or rule on the backup.");
+	appendStringInfoString(&b, "  END IF;\n");
+	appendStringInfo(&b, "  IF _n = " INT64_FORMAT " AND _fp = %s THEN\n", t->rows, lit(t->fp));
+	appendStringInfo(&b, "  ");
+	exec(&b, psprintf("COMMENT ON TABLE %s IS %s", bq, lit(planned)));
+	appendStringInfoString(&b, "  ELSE\n  ");
+	exec(&b, psprintf("COMMENT ON TABLE %s IS %s", bq, lit(other)));
+	appendStringInfoString(&b, "  END IF;\n");
+	notice(&b, s->number, "%s rows of %s copied into %s", psprintf("_n, %s, %s", lit(s->target), lit(bq)));
+	emit_block(sc, b.data);
+}
+
+/* drop: an empty table, still empty and as planned. */
+static void
+forward_drop(Script *sc, DedupStep *s)
+{
+	StringInfoData b;
+	TableState *t = table_state(s->target);
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NULL THEN\n", lit(s->target));
+	done_already(&b, s->number, psprintf("%s is gone", s->target));
+	appendStringInfoString(&b, "  END IF;\n");
+	exec(&b, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", s->target));
+	appendStringInfo(&b, "  EXECUTE %s INTO _b;\n", lit(psprintf("SELECT EXISTS (SELECT 1 FROM %s)", s->target)));
+	appendStringInfoString(&b, "  IF _b THEN\n");
+	raise_changed(&b, s->number, "%s holds rows now; it was empty when the plan was made", lit(s->target), REPLAN_HINT);
+	appendStringInfoString(&b, "  END IF;\n");
+	guard_shape(&b, s->number, t);
+	exec(&b, psprintf("DROP TABLE %s", s->target));
+	notice(&b, s->number, "%s was empty: dropped", lit(s->target));
+	emit_block(sc, b.data);
+}
+
+/*
+ * unpartition: the tree replaced by one plain table of the same name, as
+ * dedup.unpartition() does: the dependents and the tree dropped, the plain
+ * table created from the captured definition, the rows put back from the
+ * backup, the rest of the definition, the partitions' own indexes and
+ * foreign keys, the dependents, the sequences.
+ */
+static void
+forward_unpartition(Script *sc, DedupStep *s)
+{
+	StringInfoData b;
+	TableState *t = table_state(s->target);
+	DedupStep  *bak = backup_of(sc->plan, s->relid);
+	char	   *bq = backup_qual(bak);
+	char	   *cols = insert_columns(s->relid);
+	Oid			types[1] = {REGCLASSOID};
+	Datum		args[1] = {ObjectIdGetDatum(s->relid)};
+	char	   *def = dedup_query_value("SELECT dedup._table_definition($1, true, 'pg_temp.dedup_set_acl')::pg_catalog.text",
+										1, types, args);
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(%s)) = 'r' THEN\n",
+					 lit(s->target));
+	done_already(&b, s->number, psprintf("%s is one plain table", s->target));
+	appendStringInfoString(&b, "  END IF;\n");
+	exec(&b, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", s->target));
+	guard_rows(&b, s->number, t);
+	guard_shape(&b, s->number, t);
+	exec_all(&b, dependent_drops(s->target));
+	exec(&b, psprintf("DROP TABLE %s", s->target));
+	exec_all(&b, statements("SELECT s FROM pg_catalog.jsonb_array_elements_text(($1::pg_catalog.jsonb->'pre')"
+							"  OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array($1::pg_catalog.jsonb->>'create',"
+							"  $1::pg_catalog.jsonb->>'owner_sql')) s WHERE s IS NOT NULL", def));
+	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bq));
+	exec_all(&b, statements("SELECT pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'build')", def));
+	exec_all(&b, statements("SELECT pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'post')", def));
+	exec_all(&b, dedup_query_column("SELECT dedup._partition_extras($1)", 1, types, args, NULL));
+	exec_all(&b, dependent_creates(s->target));
+	advance_sequences(&b, s->relid, s->target);
+	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _n, _fp FROM pg_temp.dedup_rows(%s) f;\n", lit(s->target));
+	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _x, _t FROM pg_temp.dedup_rows(%s) f;\n", lit(bq));
+	appendStringInfoString(&b, "  IF _n <> _x OR _fp <> _t THEN\n");
+	raise_changed(&b, s->number, "the rows of %s do not match its backup %s after unpartitioning",
+				  psprintf("%s, %s", lit(s->target), lit(bq)), "Look for a trigger or rule that changes inserted rows.");
+	appendStringInfoString(&b, "  END IF;\n");
+	notice(&b, s->number, "%s is one plain table now (%s rows)", psprintf("%s, _n", lit(s->target)));
+	emit_block(sc, b.data);
+}
+
+/* Does a step before s change the definition of relid (unpartition, merge_extension)? */
+static bool
+reshaped_before(DedupPlan *plan, DedupStep *s, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->steps)
+	{
+		DedupStep  *o = (DedupStep *) lfirst(lc);
+
+		if (o == s)
+			break;
+		if ((o->kind == DEDUP_STEP_UNPARTITION && o->relid == relid) ||
+			(o->kind == DEDUP_STEP_MERGE_EXTENSION && o->into == relid))
+			return true;
+	}
+	return false;
+}
+
+/* Lock two tables in OID order, as merge_rows does. */
+static void
+lock_pair(StringInfo b, Oid a, const char *aq, const char *amode, Oid k, const char *kq, const char *kmode)
+{
+	if (a < k)
+	{
+		exec(b, psprintf("LOCK TABLE %s IN %s MODE", aq, amode));
+		exec(b, psprintf("LOCK TABLE %s IN %s MODE", kq, kmode));
+	}
+	else
+	{
+		exec(b, psprintf("LOCK TABLE %s IN %s MODE", kq, kmode));
+		exec(b, psprintf("LOCK TABLE %s IN %s MODE", aq, amode));
+	}
+}
+
+/*
+ * merge_rows: the rows the keeper lacks inserted, as dedup.merge_rows()
+ * does; with drop_source, the look-alike dropped once every row and value
+ * of it is in the keeper.
+ */
+static void
+forward_merge_rows(Script *sc, DedupStep *s)
+{
+	StringInfoData b;
+	TableState *t = table_state(s->target);
+	TableState *k = table_state(s->into_name);
+	ListCell   *lc;
+
+	initStringInfo(&b);
+	if (s->drop_source)
+	{
+		appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NULL THEN\n", lit(s->target));
+		done_already(&b, s->number, psprintf("%s was merged into %s and is gone", s->target, s->into_name));
+		appendStringInfoString(&b, "  END IF;\n");
+	}
+	lock_pair(&b, s->relid, s->target, s->drop_source ? "ACCESS EXCLUSIVE" : "SHARE",
+			  s->into, s->into_name, "SHARE ROW EXCLUSIVE");
+	guard_rows(&b, s->number, t);
+	guard_shape(&b, s->number, t);
+	if (!reshaped_before(sc->plan, s, s->into))
+		guard_shape(&b, s->number, k);
+	appendStringInfo(&b, "  EXECUTE %s INTO _x, _c;\n",
+					 lit(psprintf("SELECT pg_catalog.count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s)),"
+								  "       pg_catalog.count(*) FILTER (WHERE EXISTS (SELECT 1 FROM %s k WHERE %s)"
+								  "                          AND NOT EXISTS (SELECT 1 FROM %s k WHERE %s AND %s))"
+								  "  FROM %s s", s->into_name, s->merge_keymatch, s->into_name, s->merge_keymatch,
+								  s->into_name, s->merge_keymatch, s->merge_same, s->target)));
+	if (!s->drop_source)
+	{
+		appendStringInfoString(&b, "  IF _x = 0 THEN\n");
+		done_already(&b, s->number, psprintf("every row of %s has its key in %s", s->target, s->into_name));
+		appendStringInfoString(&b, "  END IF;\n");
+	}
+	appendStringInfo(&b, "  IF _c <> " INT64_FORMAT " THEN\n", s->conflicts);
+	raise_changed(&b, s->number, psprintf("%%s rows of %%s conflict with %%s; " INT64_FORMAT " did when the plan was made", s->conflicts),
+				  psprintf("_c, %s, %s", lit(s->target), lit(s->into_name)), REPLAN_HINT);
+	appendStringInfoString(&b, "  END IF;\n");
+	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s)",
+					  s->into_name, dedup_quoted_list(s->merge_columns), dedup_quoted_list_prefixed(s->merge_columns, "s."),
+					  s->target, s->into_name, s->merge_keymatch));
+	appendStringInfoString(&b, "  GET DIAGNOSTICS _n = ROW_COUNT;\n");
+	advance_sequences(&b, s->into, s->into_name);
+	if (s->drop_source)
+	{
+		StringInfoData lost;
+
+		initStringInfo(&lost);
+		appendStringInfo(&lost, "SELECT pg_catalog.count(*) FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s AND %s)",
+						 s->target, s->into_name, s->merge_keymatch, s->merge_same);
+		foreach(lc, s->merge_extra)
+			appendStringInfo(&lost, " OR s.%s IS NOT NULL", quote_identifier((char *) lfirst(lc)));
+		appendStringInfo(&b, "  EXECUTE %s INTO _x;\n", lit(lost.data));
+		appendStringInfoString(&b, "  IF _x <> 0 THEN\n");
+		raise_changed(&b, s->number, "dropping %s after merging it into %s would lose %s rows or values",
+					  psprintf("%s, %s, _x", lit(s->target), lit(s->into_name)), REPLAN_HINT);
+		appendStringInfoString(&b, "  END IF;\n");
+		exec(&b, psprintf("DROP TABLE %s", s->target));
+		notice(&b, s->number, "%s rows of %s inserted into %s; every row and value of it is there: dropped",
+			   psprintf("_n, %s, %s", lit(s->target), lit(s->into_name)));
+	}
+	else
+		notice(&b, s->number, "%s rows of %s inserted into %s; it stays",
+			   psprintf("_n, %s, %s", lit(s->target), lit(s->into_name)));
+	emit_block(sc, b.data);
+}
+
+/*
+ * The final check of a script: what the plan drops is gone, what it keeps
+ * is there; no keeper holds fewer rows than its backup; no foreign key
+ * touching a changed table has more rows without their referenced row
+ * than when the plan was made; every sequence feeding a changed table is
+ * ahead of its column; every view of the schemas compiles.
+ */
+static void
+forward_verify(Script *sc, DedupStep *v)
+{
+	StringInfoData b;
+	ListCell   *lc;
+	int			checks = 0;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(sc->baseline)};
+
+	initStringInfo(&b);
+	foreach(lc, sc->plan->steps)
+	{
+		DedupStep  *s = (DedupStep *) lfirst(lc);
+
+		if (s->kind == DEDUP_STEP_DROP || (s->kind == DEDUP_STEP_MERGE_ROWS && s->drop_source))
+		{
+			appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NOT NULL THEN\n", lit(s->target));
+			raise_changed(&b, v->number, "%s is still there", lit(s->target), "Look at the steps before.");
+			appendStringInfoString(&b, "  END IF;\n");
+			checks++;
+		}
+		else if (s->kind == DEDUP_STEP_BACKUP && list_member_oid(sc->plan->changed, s->relid))
+		{
+			appendStringInfo(&b, "  SELECT f.n INTO _n FROM pg_temp.dedup_rows(%s) f;\n", lit(s->target));
+			appendStringInfo(&b, "  SELECT f.n INTO _x FROM pg_temp.dedup_rows(%s) f;\n", lit(backup_qual(s)));
+			appendStringInfoString(&b, "  IF _n < _x THEN\n");
+			raise_changed(&b, v->number, "%s holds %s rows, fewer than the %s of its backup %s",
+						  psprintf("%s, _n, _x, %s", lit(s->target), lit(backup_qual(s))), "Look at the steps before.");
+			appendStringInfoString(&b, "  END IF;\n");
+			checks++;
+		}
+	}
+
+	/* foreign keys: no more orphans than the baseline counted */
+	foreach(lc, dedup_journal_rows("SELECT o->>0, o->>1, o->>2, o->>3 FROM dedup.journal j,"
+								   "       pg_catalog.jsonb_array_elements(j.detail->'orphans') o"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1 ORDER BY 1, 2", 1, types, args))
+	{
+		char	  **r = (char **) lfirst(lc);
+
+		if (r[3] == NULL)
+			continue;
+		appendStringInfo(&b, "  EXECUTE %s INTO _x;\n", lit(r[3]));
+		appendStringInfo(&b, "  IF _x > %s THEN\n", r[2]);
+		raise_changed(&b, v->number, psprintf("%%s rows of %%s have no row their foreign key %%s refers to; %s did when the plan was made", r[2]),
+					  psprintf("_x, %s, %s", lit(r[0]), lit(r[1])), "Look at the steps before.");
+		appendStringInfoString(&b, "  END IF;\n");
+		checks++;
+	}
+
+	/* views compile */
+	foreach(lc, dedup_query_column("SELECT pg_catalog.format('%I.%I', n.nspname, c.relname)"
+								   "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+								   " WHERE c.relkind OPERATOR(pg_catalog.=) 'v'"
+								   "   AND c.relnamespace OPERATOR(pg_catalog.=) ANY (SELECT t.relnamespace FROM pg_catalog.pg_class t"
+								   "                              WHERE t.oid OPERATOR(pg_catalog.=) ANY ($1))"
+								   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+								   "                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								   "                      AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')"
+								   " ORDER BY 1", 1, (Oid[]) {OIDARRAYOID}, (Datum[]) {catalog_oids(sc->plan->cat)}, NULL))
+	{
+		appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NOT NULL THEN\n  ", lit((char *) lfirst(lc)));
+		exec(&b, psprintf("SELECT 1 FROM %s LIMIT 0", (char *) lfirst(lc)));
+		appendStringInfoString(&b, "  END IF;\n");
+		checks++;
+	}
+	notice(&b, v->number, psprintf("%d checks passed", checks), NULL);
+	emit_block(sc, b.data);
+}
+
+/* oid[] of every table of the plan's catalog */
+static Datum
+catalog_oids(DedupCatalog *cat)
+{
+	Datum	   *oids = palloc(sizeof(Datum) * Max(cat->ntables, 1));
+	int			i;
+
+	for (i = 0; i < cat->ntables; i++)
+		oids[i] = ObjectIdGetDatum(cat->tables[i].relid);
+	return PointerGetDatum(construct_array(oids, cat->ntables, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
+/* CREATE OR REPLACE of a temporary function with the body of a dedup function. */
+static void
+helper(Script *sc, const char *name, const char *signature, const char *language, const char *source)
+{
+	char	   *body = dedup_query_value("SELECT p.prosrc FROM pg_catalog.pg_proc p"
+										 " WHERE p.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regprocedure",
+										 1, (Oid[]) {TEXTOID}, (Datum[]) {CStringGetTextDatum(source)});
+	char	   *tag = dollar_tag(body, "body");
+
+	appendStringInfo(&sc->out, "CREATE OR REPLACE FUNCTION pg_temp.%s%s\nLANGUAGE %s SET search_path = pg_catalog, pg_temp\nAS %s%s%s;\n",
+					 name, signature, language, tag, body, tag);
+}
+
+/* BEGIN, settings, helpers. */
+static void
+header(Script *sc, const char *what)
+{
+	int			i;
+	ListCell   *lc;
+
+	appendStringInfo(&sc->out,
+					 "-- %s for database %s, %s (merge_extensions => %s)\n"
+					 "-- Written by dedup.%s() at %s from the plan recorded in journal entry " INT64_FORMAT ".\n"
+					 "-- Plain SQL: it needs no extension.  Run it whole, as the owner of the tables:\n"
+					 "--   psql -v ON_ERROR_STOP=1 -f this.sql    or paste it into the Supabase SQL editor.\n"
+					 "-- It is one transaction.  Every step that drops or replaces a table first checks, under\n"
+					 "-- its lock, that the table is as planned; if not, it raises an error and nothing is kept.\n"
+					 "-- Run again, every step finds itself done and changes nothing.\n",
+					 what, quote_identifier(get_database_name(MyDatabaseId)),
+					 sc->plan->schemas_text ? psprintf("schemas %s", sc->plan->schemas_text) : "all user schemas",
+					 sc->plan->merge_extensions ? "true" : "false",
+					 strcmp(what, "dedup plan") == 0 ? "plan_sql" : "rollback_sql",
+					 dedup_query_value("SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS UTC')", 0, NULL, NULL),
+					 sc->baseline);
+	appendStringInfoString(&sc->out, "--\n-- The steps:\n");
+	foreach(lc, sc->plan->steps)
+	{
+		DedupStep  *s = (DedupStep *) lfirst(lc);
+
+		appendStringInfo(&sc->out, "--   %d %s %s%s%s\n", s->number, dedup_step_action(s->kind), s->target,
+						 s->hazard ? psprintf(" [%s]", s->hazard) : "", s->reason ? psprintf(": %s", s->reason) : "");
+	}
+	appendStringInfoString(&sc->out, "\nBEGIN;\n");
+	for (i = 0; i < NSETTINGS; i++)
+		appendStringInfo(&sc->out, "SET LOCAL %s = %s;\n", script_settings[i][0],
+						 strcmp(script_settings[i][0], "search_path") == 0 ?
+						 script_settings[i][1] : lit(script_settings[i][1]));
+	appendStringInfoString(&sc->out, "SET LOCAL lock_timeout = '10s';\n\n-- helpers: the bodies of dedup._set_acl, dedup._rows_fingerprint and dedup._shape\n");
+	helper(sc, "dedup_set_acl", "(rel regclass, acl aclitem[], kind text) RETURNS void", "plpgsql",
+		   "dedup._set_acl(regclass, aclitem[], text)");
+	helper(sc, "dedup_rows", "(rel regclass, OUT n bigint, OUT fp text)", "plpgsql",
+		   "dedup._rows_fingerprint(regclass)");
+	helper(sc, "dedup_shape", "(rel regclass) RETURNS text", "sql", "dedup._shape(regclass)");
+	appendStringInfoChar(&sc->out, '\n');
+}
+
+static void
+step_comment(Script *sc, DedupStep *s)
+{
+	appendStringInfo(&sc->out, "-- step %d: %s %s%s%s\n", s->number, dedup_step_action(s->kind), s->target,
+					 s->hazard ? psprintf(" [%s]", s->hazard) : "", s->reason ? psprintf(": %s", s->reason) : "");
+}
+
+/* The plan as a script. */
+static char *
+plan_script(DedupPlan *plan, int64 baseline)
+{
+	Script		sc;
+	ListCell   *lc;
+	int			nest = script_settings_begin();
+
+	memset(&sc, 0, sizeof(sc));
+	sc.plan = plan;
+	sc.baseline = baseline;
+	initStringInfo(&sc.out);
+	header(&sc, "dedup plan");
+	foreach(lc, plan->steps)
+	{
+		DedupStep  *s = (DedupStep *) lfirst(lc);
+
+		CHECK_FOR_INTERRUPTS();
+		step_comment(&sc, s);
+		switch (s->kind)
+		{
+			case DEDUP_STEP_BACKUP:
+				forward_backup(&sc, s);
+				break;
+			case DEDUP_STEP_UNPARTITION:
+				forward_unpartition(&sc, s);
+				break;
+			case DEDUP_STEP_MERGE_EXTENSION:
+				forward_merge_extension(&sc, s);
+				break;
+			case DEDUP_STEP_MERGE_ROWS:
+				forward_merge_rows(&sc, s);
+				break;
+			case DEDUP_STEP_DROP:
+				forward_drop(&sc, s);
+				break;
+			case DEDUP_STEP_KEEP:
+				appendStringInfoString(&sc.out, "-- (nothing to do)\n\n");
+				break;
+			case DEDUP_STEP_VERIFY:
+				forward_verify(&sc, s);
+				break;
+		}
+	}
+	appendStringInfoString(&sc.out, "COMMIT;\n");
+	AtEOXact_GUC(true, nest);
+	return sc.out.data;
+}
+
+/* rollback of a drop: the table recreated from its captured definition. */
+static void
+rollback_drop(Script *sc, DedupStep *s)
+{
+	StringInfoData b;
+	TableState *t = table_state(s->target);
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NOT NULL THEN\n", lit(s->target));
+	appendStringInfo(&b, "    IF pg_temp.dedup_shape(%s) = %s THEN\n  ", lit(s->target), lit(t->shape));
+	done_already(&b, s->number, psprintf("%s is there", s->target));
+	appendStringInfoString(&b, "    END IF;\n");
+	raise_changed(&b, s->number, "a table %s exists that is not the one the plan dropped", lit(s->target),
+				  "Rename or drop it, then run the rollback again.");
+	appendStringInfoString(&b, "  END IF;\n");
+	/* a safe drop has no dependents but foreign keys from tables dropped
+	 * before it, which come back with those tables */
+	exec_all(&b, tree_statements(s->target));
+	notice(&b, s->number, "%s recreated as it was", lit(s->target));
+	emit_block(sc, b.data);
+}
+
+/*
+ * rollback of merge_rows: the look-alike recreated with its rows from its
+ * backup (when it was dropped), and the rows the merge inserted deleted
+ * from the keeper when they are still exactly the look-alike's rows.
+ */
+static void
+rollback_merge_rows(Script *sc, DedupStep *s)
+{
+	StringInfoData b;
+	TableState *t = table_state(s->target);
+	DedupStep  *bs = backup_of(sc->plan, s->relid);
+	DedupStep  *bk = backup_of(sc->plan, s->into);
+	char	   *bsq = bs ? backup_qual(bs) : NULL;
+
+	initStringInfo(&b);
+	if (s->drop_source && bsq)
+	{
+		char	   *cols = insert_columns(s->relid);
+
+		appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NULL THEN\n", lit(s->target));
+		appendStringInfo(&b, "    SELECT f.n, f.fp INTO _n, _fp FROM pg_temp.dedup_rows(%s) f;\n", lit(bsq));
+		appendStringInfo(&b, "    IF _n <> " INT64_FORMAT " OR _fp <> %s THEN\n  ", t->rows, lit(t->fp));
+		raise_changed(&b, s->number, "the backup %s no longer holds the rows of %s", psprintf("%s, %s", lit(bsq), lit(s->target)),
+					  "Restore it by hand from what is left.");
+		appendStringInfoString(&b, "    END IF;\n");
+		exec_all(&b, tree_statements(s->target));
+		exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bsq));
+		exec_all(&b, dependent_creates(s->target));
+		notice(&b, s->number, "%s recreated with its %s rows", psprintf("%s, _n", lit(s->target)));
+		appendStringInfoString(&b, "  END IF;\n");
+	}
+	if (s->missing > 0 && bk && bsq)
+	{
+		char	   *merged = psprintf("FROM %s k WHERE EXISTS (SELECT 1 FROM %s s WHERE %s AND %s)"
+									  " AND NOT EXISTS (SELECT 1 FROM %s s WHERE %s)",
+									  s->into_name, bsq, s->merge_keymatch, s->merge_same,
+									  backup_qual(bk), s->merge_keymatch);
+
+		appendStringInfo(&b, "  EXECUTE %s INTO _x;\n", lit(psprintf("SELECT pg_catalog.count(*) %s", merged)));
+		appendStringInfoString(&b, "  IF _x = 0 THEN\n");
+		done_already(&b, s->number, psprintf("no row merged from %s is left in %s", s->target, s->into_name));
+		appendStringInfo(&b, "  ELSIF _x <> " INT64_FORMAT " THEN\n", s->missing);
+		raise_changed(&b, s->number, psprintf("%%s of the " INT64_FORMAT " rows merged from %%s into %%s are still as they were: the others were changed since, and deleting the rest would lose that", s->missing),
+					  psprintf("_x, %s, %s", lit(s->target), lit(s->into_name)),
+					  "Compare the keeper with the backups and delete by hand what should go.");
+		appendStringInfoString(&b, "  END IF;\n");
+		exec(&b, psprintf("DELETE %s", merged));
+		notice(&b, s->number, "the %s rows merged from %s deleted from %s",
+			   psprintf("_x, %s, %s", lit(s->target), lit(s->into_name)));
+	}
+	if (b.len == 0)
+		appendStringInfo(&b, "  RAISE NOTICE 'dedup step %d: nothing to undo';\n", s->number);
+	emit_block(sc, b.data);
+}
+
+/*
+ * rollback of unpartition: when the plain table still holds exactly the
+ * rows of its backup, it is replaced by the partitioned table as it was,
+ * with the rows and dependents.
+ */
+static void
+rollback_unpartition(Script *sc, DedupStep *s)
+{
+	StringInfoData b;
+	DedupStep  *bak = backup_of(sc->plan, s->relid);
+	char	   *bq = backup_qual(bak);
+	char	   *cols = insert_columns(s->relid);
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(%s)) = 'p' THEN\n",
+					 lit(s->target));
+	done_already(&b, s->number, psprintf("%s is partitioned", s->target));
+	appendStringInfoString(&b, "  END IF;\n");
+	exec(&b, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", s->target));
+	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _n, _fp FROM pg_temp.dedup_rows(%s) f;\n", lit(s->target));
+	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _x, _t FROM pg_temp.dedup_rows(%s) f;\n", lit(bq));
+	appendStringInfoString(&b, "  IF _n <> _x OR _fp <> _t THEN\n");
+	raise_changed(&b, s->number, "rows of %s were written since it was unpartitioned (%s rows; its backup %s holds %s): rolling back would lose them",
+				  psprintf("%s, _n, %s, _x", lit(s->target), lit(bq)), "Copy them aside first, then restore by hand.");
+	appendStringInfoString(&b, "  END IF;\n");
+	exec_all(&b, dependent_drops(s->target));
+	exec(&b, psprintf("DROP TABLE %s", s->target));
+	exec_all(&b, tree_statements(s->target));
+	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bq));
+	exec_all(&b, dependent_creates(s->target));
+	notice(&b, s->number, "%s is partitioned again, with its %s rows", psprintf("%s, _n", lit(s->target)));
+	emit_block(sc, b.data);
+}
+
+/* rollback of a backup: it goes, when it holds what its table holds again. */
+static void
+rollback_backup(Script *sc, DedupStep *s)
+{
+	StringInfoData b;
+	char	   *bq = backup_qual(s);
+	TableState *t = table_state(s->target);
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NULL THEN\n", lit(bq));
+	done_already(&b, s->number, psprintf("%s is gone", bq));
+	appendStringInfoString(&b, "  END IF;\n");
+	if (s->reused)
+	{
+		notice(&b, s->number, "%s was there before the plan: kept", lit(bq));
+		emit_block(sc, b.data);
+		return;
+	}
+	appendStringInfo(&b, "  IF pg_catalog.obj_description(%s::pg_catalog.regclass, 'pg_class') NOT IN (%s, %s) THEN\n",
+					 lit(bq), lit(backup_comment(s, t, true)), lit(backup_comment(s, t, false)));
+	appendStringInfoString(&b, "  ");
+	notice(&b, s->number, "%s is not the backup the plan took: kept", lit(bq));
+	appendStringInfoString(&b, "    RETURN;\n  END IF;\n");
+	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _n, _fp FROM pg_temp.dedup_rows(%s) f;\n", lit(bq));
+	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _x, _t FROM pg_temp.dedup_rows(%s) f;\n", lit(s->target));
+	appendStringInfoString(&b, "  IF _n <> _x OR _fp <> _t THEN\n  ");
+	notice(&b, s->number, "%s holds other rows than %s now: kept", psprintf("%s, %s", lit(bq), lit(s->target)));
+	appendStringInfoString(&b, "    RETURN;\n  END IF;\n");
+	exec(&b, psprintf("DROP TABLE %s", bq));
+	notice(&b, s->number, "%s dropped: %s holds its rows again", psprintf("%s, %s", lit(bq), lit(s->target)));
+	emit_block(sc, b.data);
+}
+
+/* The rollback of the plan as a script: its steps undone, last first. */
+static char *
+rollback_script(DedupPlan *plan, int64 baseline)
+{
+	Script		sc;
+	int			i;
+	int			nest = script_settings_begin();
+
+	memset(&sc, 0, sizeof(sc));
+	sc.plan = plan;
+	sc.baseline = baseline;
+	initStringInfo(&sc.out);
+	header(&sc, "dedup rollback");
+	for (i = list_length(plan->steps) - 1; i >= 0; i--)
+	{
+		DedupStep  *s = (DedupStep *) list_nth(plan->steps, i);
+
+		CHECK_FOR_INTERRUPTS();
+		if (s->kind == DEDUP_STEP_KEEP || s->kind == DEDUP_STEP_VERIFY)
+			continue;
+		appendStringInfo(&sc.out, "-- undo step %d: %s %s\n", s->number, dedup_step_action(s->kind), s->target);
+		switch (s->kind)
+		{
+			case DEDUP_STEP_BACKUP:
+				rollback_backup(&sc, s);
+				break;
+			case DEDUP_STEP_UNPARTITION:
+				rollback_unpartition(&sc, s);
+				break;
+			case DEDUP_STEP_MERGE_EXTENSION:
+				rollback_merge_extension(&sc, s);
+				break;
+			case DEDUP_STEP_MERGE_ROWS:
+				rollback_merge_rows(&sc, s);
+				break;
+			case DEDUP_STEP_DROP:
+				rollback_drop(&sc, s);
+				break;
+			default:
+				break;
+		}
+	}
+	appendStringInfoString(&sc.out, "COMMIT;\n");
+	AtEOXact_GUC(true, nest);
+	return sc.out.data;
+}
+
+/*
+ * dedup.plan_sql(schemas name[] DEFAULT NULL, merge_extensions boolean DEFAULT false) RETURNS text
+ *
+ *	 \copy (SELECT dedup.plan_sql()) TO 'plan.sql'
+ *
+ * Records the plan's baseline, as dedup.plan() does.
+ */
+Datum
+dedup_plan_sql(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	DedupPlan  *plan;
+	char	   *text;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "dedup: SPI_connect failed");
+	plan = dedup_build_plan(PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0),
+							PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1));
+	text = MemoryContextStrdup(cxt, plan_script(plan, dedup_record_baseline(plan, "plan_sql")));
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(text));
+}
+
+/*
+ * dedup.rollback_sql(schemas name[] DEFAULT NULL, merge_extensions boolean DEFAULT false) RETURNS text
+ *
+ *	 \copy (SELECT dedup.rollback_sql()) TO 'rollback.sql'
+ *
+ * Written from the same plan as dedup.plan_sql() with the same arguments,
+ * before that script runs.  Records nothing.
+ */
+Datum
+dedup_rollback_sql(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	DedupPlan  *plan;
+	char	   *text;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "dedup: SPI_connect failed");
+	plan = dedup_build_plan(PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0),
+							PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1));
+	text = MemoryContextStrdup(cxt, rollback_script(plan, dedup_latest_baseline(plan->schemas)));
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(text));
+}
+
+/* merge_extension in a script: not written yet. */
+static void
+forward_merge_extension(Script *sc, DedupStep *s)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("plan_sql cannot write merge_extension yet")));
+}
+
+static void
+rollback_merge_extension(Script *sc, DedupStep *s)
+{
+	forward_merge_extension(sc, s);
+}
