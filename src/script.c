@@ -1008,17 +1008,451 @@ dedup_rollback_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(text));
 }
 
-/* merge_extension in a script: not written yet. */
+/* Everything a script needs to merge an extension, read when it is written. */
+typedef struct ExtScript
+{
+	DedupExtPreview *p;
+	char	   *eq;				/* the extension, quoted and qualified */
+	char	   *ename;
+	char	   *bq;				/* the base */
+	char	   *nsp;			/* the base's schema, quoted */
+	char	   *owner;			/* the owner of both, quoted */
+	char	   *eacl;			/* the extension's privileges, or NULL */
+	char	   *ecomment;
+	char	   *trigger;		/* the compatibility triggers' name */
+	char	   *fn_insert;		/* their functions, qualified */
+	char	   *fn_delete;
+	char	   *definer_view;	/* name of the view definer dependents read, or NULL */
+	char	   *select;			/* the compatibility view's query */
+	char	   *deps;			/* dedup._dependents of the extension, as JSON text */
+	List	   *notnull;		/* char *: NOT NULL, not generated columns of the base */
+	List	   *owned_by;		/* char *: the statements giving them to the base */
+	List	   *comments;		/* char *: COMMENT ON COLUMN of the view */
+	List	   *triggers;		/* char *[2]: enabled user triggers of the base, and their state */
+	List	   *base_indexes;	/* char *: indexes (qualified), constraints and triggers of the base now */
+	List	   *base_constraints;
+	List	   *base_triggers;
+} ExtScript;
+
+static ExtScript *
+ext_script(DedupStep *s)
+{
+	ExtScript  *x = palloc0(sizeof(ExtScript));
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(s->relid), ObjectIdGetDatum(s->into)};
+	ListCell   *lc;
+	StringInfoData cols;
+
+	x->p = s->ext;
+	x->eq = s->target;
+	x->ename = get_rel_name(s->relid);
+	x->bq = s->into_name;
+	x->nsp = pstrdup(quote_identifier(get_namespace_name(get_rel_namespace(s->into))));
+	x->owner = pstrdup(quote_identifier(GetUserNameFromId(dedup_rel_owner(s->into), false)));
+	x->eacl = dedup_query_value("SELECT c.relacl::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1",
+								1, types, args);
+	x->ecomment = dedup_query_value("SELECT pg_catalog.obj_description($1, 'pg_class')", 1, types, args);
+	x->trigger = dedup_derived_name(x->ename, "", "dedup_compat");
+	x->fn_insert = psprintf("%s.%s", x->nsp, quote_identifier(dedup_derived_name(x->ename, "", "dedup_compat_insert")));
+	x->fn_delete = psprintf("%s.%s", x->nsp, quote_identifier(dedup_derived_name(x->ename, "", "dedup_compat_delete")));
+	x->deps = dedup_query_value("SELECT dedup._dependents($1::pg_catalog.regclass, 'pg_temp.dedup_set_acl')::pg_catalog.text",
+								1, types, args);
+
+	/* the view's query: the extension's columns, its key as the base names it */
+	initStringInfo(&cols);
+	foreach(lc, x->p->ext_columns)
+	{
+		char	   *c = (char *) lfirst(lc);
+		int			at = list_position_str(x->p->ext_key, c);
+
+		if (at >= 0 && strcmp((char *) list_nth(x->p->base_key, at), c) != 0)
+			appendStringInfo(&cols, "%sb.%s AS %s", cols.len ? ", " : "",
+							 quote_identifier((char *) list_nth(x->p->base_key, at)), quote_identifier(c));
+		else
+			appendStringInfo(&cols, "%sb.%s", cols.len ? ", " : "", quote_identifier(c));
+	}
+	x->select = psprintf("SELECT %s FROM %s b WHERE NOT (ROW(%s) IS NULL)", cols.data, x->bq,
+						 dedup_quoted_list_prefixed(x->p->added, "b."));
+	if (dedup_query_value("SELECT 1 FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb) d"
+						  " WHERE d->>'kind' IN ('view', 'materialized view', 'rule')"
+						  "   AND NOT (d->>'security_invoker')::pg_catalog.bool LIMIT 1",
+						  1, (Oid[]) {TEXTOID}, (Datum[]) {CStringGetTextDatum(x->deps)}))
+		x->definer_view = dedup_derived_name(x->ename, "", "dedup_rows");
+
+	foreach(lc, dedup_query_rows("SELECT a.attname FROM pg_catalog.pg_attribute a"
+								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0"
+								 "   AND NOT a.attisdropped AND a.attnotnull AND a.attgenerated OPERATOR(pg_catalog.=) ''"
+								 "   AND $1 IS NOT NULL ORDER BY a.attnum", 2, types, args))
+		x->notnull = lappend(x->notnull, ((char **) lfirst(lc))[0]);
+	foreach(lc, dedup_query_rows("SELECT d.objid::pg_catalog.regclass::pg_catalog.text,"
+								 "       pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.%I', d.objid::pg_catalog.regclass,"
+								 "                         $2::pg_catalog.regclass, a.attname)"
+								 "  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a"
+								 "       ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
+								 "  JOIN pg_catalog.pg_class sc ON sc.oid OPERATOR(pg_catalog.=) d.objid AND sc.relkind OPERATOR(pg_catalog.=) 'S'"
+								 " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								 "   AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.deptype OPERATOR(pg_catalog.=) 'a'"
+								 "   AND d.refobjsubid OPERATOR(pg_catalog.>) 0 ORDER BY 1", 2, types, args))
+		x->owned_by = lappend(x->owned_by, ((char **) lfirst(lc))[1]);
+	foreach(lc, dedup_query_rows("SELECT pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', $1::pg_catalog.regclass, a.attname, d.description)"
+								 "  FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_description d"
+								 "       ON d.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								 "      AND d.objoid OPERATOR(pg_catalog.=) a.attrelid AND d.objsubid OPERATOR(pg_catalog.=) a.attnum"
+								 " WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0"
+								 "   AND NOT a.attisdropped AND $2 IS NOT NULL ORDER BY a.attnum", 2, types, args))
+		x->comments = lappend(x->comments, ((char **) lfirst(lc))[0]);
+	foreach(lc, dedup_query_rows("SELECT t.tgname, CASE t.tgenabled WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA'"
+								 "                   ELSE 'ENABLE' END"
+								 "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $2 AND NOT t.tgisinternal"
+								 "   AND t.tgenabled OPERATOR(pg_catalog.<>) 'D' AND $1 IS NOT NULL ORDER BY 1", 2, types, args))
+		x->triggers = lappend(x->triggers, lfirst(lc));
+	x->base_indexes = dedup_query_column("SELECT i.indexrelid::pg_catalog.regclass::pg_catalog.text FROM pg_catalog.pg_index i"
+										 " WHERE i.indrelid OPERATOR(pg_catalog.=) $2 AND $1 IS NOT NULL", 2, types, args, NULL);
+	x->base_constraints = dedup_query_column("SELECT k.conname::pg_catalog.text FROM pg_catalog.pg_constraint k"
+											 " WHERE k.conrelid OPERATOR(pg_catalog.=) $2 AND $1 IS NOT NULL", 2, types, args, NULL);
+	x->base_triggers = dedup_query_column("SELECT t.tgname::pg_catalog.text FROM pg_catalog.pg_trigger t"
+										  " WHERE t.tgrelid OPERATOR(pg_catalog.=) $2 AND NOT t.tgisinternal AND $1 IS NOT NULL",
+										  2, types, args, NULL);
+	return x;
+}
+
+/*
+ * "a.k1 OPERATOR(pg_catalog.=) b.k1 AND ...": the key columns of two rows,
+ * each named as the base names them (a_base) or as the extension does.
+ */
+static char *
+key_pairs(ExtScript *x, const char *a, bool a_base, const char *b, bool b_base)
+{
+	StringInfoData m;
+	ListCell   *bk,
+			   *ek;
+
+	initStringInfo(&m);
+	forboth(bk, x->p->base_key, ek, x->p->ext_key)
+		appendStringInfo(&m, "%s%s.%s OPERATOR(pg_catalog.=) %s.%s", m.len ? " AND " : "",
+						 a, quote_identifier((char *) lfirst(a_base ? bk : ek)),
+						 b, quote_identifier((char *) lfirst(b_base ? bk : ek)));
+	return m.data;
+}
+
+/* ARRAY['a', 'b']::text[] */
+static char *
+text_array_sql(List *strings)
+{
+	StringInfoData a;
+	ListCell   *lc;
+
+	initStringInfo(&a);
+	foreach(lc, strings)
+		appendStringInfo(&a, "%s%s", a.len ? ", " : "", lit((char *) lfirst(lc)));
+	return psprintf("ARRAY[%s]::text[]", a.data);
+}
+
+/* The statements of dependents of the extension, by whether they read it as the invoker. */
+static List *
+ext_dependents(ExtScript *x, bool invoker)
+{
+	return statements(psprintf("SELECT s.sql FROM dedup._undo_steps(pg_catalog.jsonb_build_object('dependents',"
+							   "  (SELECT COALESCE(pg_catalog.jsonb_agg(d), '[]') FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb) d"
+							   "    WHERE d->>'kind' IN ('view', 'materialized view', 'rule')"
+							   "      AND %s(d->>'security_invoker')::pg_catalog.bool))) s", invoker ? "" : "NOT "),
+					  x->deps);
+}
+
+/* The compatibility triggers' functions, in plain PL/pgSQL (compat_view.c says what they do). */
+static void
+compat_functions(StringInfo b, ExtScript *x)
+{
+	StringInfoData f;
+	StringInfoData keynew;
+	StringInfoData set;
+	StringInfoData nulls;
+	StringInfoData fill;
+	ListCell   *lc;
+	ListCell   *bk,
+			   *ek;
+	char	   *tag;
+
+	initStringInfo(&keynew);
+	initStringInfo(&set);
+	initStringInfo(&nulls);
+	initStringInfo(&fill);
+	forboth(bk, x->p->base_key, ek, x->p->ext_key)
+		appendStringInfo(&keynew, "%sb.%s OPERATOR(pg_catalog.=) NEW.%s", keynew.len ? " AND " : "",
+						 quote_identifier((char *) lfirst(bk)), quote_identifier((char *) lfirst(bk)));
+	foreach(lc, x->p->added)
+	{
+		const char *q = quote_identifier((char *) lfirst(lc));
+
+		appendStringInfo(&set, "%s%s = NEW.%s", set.len ? ", " : "", q, q);
+		appendStringInfo(&nulls, "%s%s = NULL", nulls.len ? ", " : "", q);
+	}
+	foreach(lc, x->notnull)
+	{
+		const char *q = quote_identifier((char *) lfirst(lc));
+
+		appendStringInfo(&fill, "  IF NEW.%s IS NULL THEN\n    NEW.%s := existing.%s;\n  END IF;\n", q, q, q);
+	}
+
+	/* BEFORE INSERT on the base */
+	initStringInfo(&f);
+	appendStringInfo(&f,
+					 "DECLARE\n  existing %s%%ROWTYPE;\nBEGIN\n"
+					 "  -- a row without the extension's values is a plain insert into the base\n"
+					 "  IF ROW(%s) IS NULL THEN\n    RETURN NEW;\n  END IF;\n"
+					 "  IF %s THEN\n    RETURN NEW;\n  END IF;\n"
+					 "  SELECT b.* INTO existing FROM ONLY %s b WHERE %s;\n"
+					 "  IF NOT FOUND THEN\n    RETURN NEW;\n  END IF;\n"
+					 "  -- the extension row is inserted: its values go onto the base row\n"
+					 "  IF ROW(%s) IS NULL THEN\n    UPDATE ONLY %s AS b SET %s WHERE %s;\n    RETURN NULL;\n  END IF;\n"
+					 "  -- the key is taken: the base row's other values fill the insert, which meets the key\n"
+					 "%s  RETURN NEW;\nEND\n",
+					 x->bq, dedup_quoted_list_prefixed(x->p->added, "NEW."),
+					 psprintf("ROW(%s) IS NULL", dedup_quoted_list_prefixed(x->p->base_key, "NEW.")),
+					 x->bq, key_pairs(x, "b", true, "NEW", true), dedup_quoted_list_prefixed(x->p->added, "existing."),
+					 x->bq, set.data, keynew.data, fill.data);
+	tag = dollar_tag(f.data, "fn");
+	exec(b, psprintf("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS %s\n%s%s",
+					 x->fn_insert, tag, f.data, tag));
+	exec(b, psprintf("REVOKE ALL ON FUNCTION %s() FROM PUBLIC", x->fn_insert));
+
+	/* INSTEAD OF DELETE on the view */
+	initStringInfo(&f);
+	appendStringInfo(&f,
+					 "BEGIN\n  -- the extension's columns of that base row go back to NULL; the base row stays\n"
+					 "  UPDATE ONLY %s AS b SET %s WHERE %s;\n"
+					 "  IF FOUND THEN\n    RETURN OLD;\n  END IF;\n  RETURN NULL;\nEND\n",
+					 x->bq, nulls.data, key_pairs(x, "b", true, "OLD", false));
+	tag = dollar_tag(f.data, "fn");
+	exec(b, psprintf("CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS %s\n%s%s",
+					 x->fn_delete, tag, f.data, tag));
+	exec(b, psprintf("REVOKE ALL ON FUNCTION %s() FROM PUBLIC", x->fn_delete));
+}
+
+/*
+ * merge_extension: as dedup.merge_extension() does it, with plain SQL: the
+ * extension's own columns added to the base and filled by key (shared
+ * NULLs filled; the base's triggers do not fire, as they do not for the
+ * rebuild), its sequences, the extension dropped with what depends on it,
+ * its constraints and indexes carried over, the grants that keep access
+ * as it was, foreign keys repointed, and its name answering as a
+ * security_invoker view whose INSERT and DELETE triggers are PL/pgSQL
+ * functions the script creates beside the base.
+ */
 static void
 forward_merge_extension(Script *sc, DedupStep *s)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("plan_sql cannot write merge_extension yet")));
+	StringInfoData b;
+	ExtScript  *x = ext_script(s);
+	TableState *t = table_state(s->target);
+	TableState *k = table_state(s->into_name);
+	StringInfoData add;
+	StringInfoData upd;
+	ListCell   *lc;
+	char	   *km = key_pairs(x, "b", true, "e", false);
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(%s)) = 'v' THEN\n",
+					 lit(x->eq));
+	done_already(&b, s->number, psprintf("%s is a view over %s", x->eq, x->bq));
+	appendStringInfoString(&b, "  END IF;\n");
+	lock_pair(&b, s->relid, x->eq, "ACCESS EXCLUSIVE", s->into, x->bq, "ACCESS EXCLUSIVE");
+	guard_rows(&b, s->number, t);
+	guard_shape(&b, s->number, t);
+	if (!reshaped_before(sc->plan, s, s->into))
+		guard_shape(&b, s->number, k);
+	appendStringInfo(&b, "  EXECUTE %s INTO _x;\n",
+					 lit(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
+								  x->eq, x->bq, km)));
+	appendStringInfoString(&b, "  IF _x <> 0 THEN\n");
+	raise_changed(&b, s->number, "%s rows of %s have no row in %s", psprintf("_x, %s, %s", lit(x->eq), lit(x->bq)), REPLAN_HINT);
+	appendStringInfoString(&b, "  END IF;\n");
+	if (x->p->shared)
+	{
+		StringInfoData differ;
+
+		initStringInfo(&differ);
+		foreach(lc, x->p->shared)
+		{
+			const char *q = quote_identifier((char *) lfirst(lc));
+
+			appendStringInfo(&differ, "%s(b.%s IS NOT NULL AND e.%s IS NOT NULL AND NOT pg_catalog.record_image_eq(ROW(b.%s), ROW(e.%s)))",
+							 differ.len ? " OR " : "", q, q, q, q);
+		}
+		appendStringInfo(&b, "  EXECUTE %s INTO _x;\n",
+						 lit(psprintf("SELECT pg_catalog.count(*) FROM %s b JOIN %s e ON %s WHERE %s",
+									  x->bq, x->eq, km, differ.data)));
+		appendStringInfoString(&b, "  IF _x <> 0 THEN\n");
+		raise_changed(&b, s->number, "%s rows of %s disagree with %s in a shared column",
+					  psprintf("_x, %s, %s", lit(x->eq), lit(x->bq)), REPLAN_HINT);
+		appendStringInfoString(&b, "  END IF;\n");
+	}
+
+	/* the columns, then the values */
+	initStringInfo(&add);
+	foreach(lc, x->p->definitions)
+		appendStringInfo(&add, "%sADD COLUMN %s", add.len ? ", " : "", (char *) lfirst(lc));
+	if (add.len)
+		exec(&b, psprintf("ALTER TABLE %s %s", x->bq, add.data));
+	initStringInfo(&upd);
+	foreach(lc, x->p->added)
+		appendStringInfo(&upd, "%s%s = e.%s", upd.len ? ", " : "", quote_identifier((char *) lfirst(lc)),
+						 quote_identifier((char *) lfirst(lc)));
+	foreach(lc, x->p->shared)
+	{
+		const char *q = quote_identifier((char *) lfirst(lc));
+
+		appendStringInfo(&upd, "%s%s = CASE WHEN b.%s IS NULL THEN e.%s ELSE b.%s END", upd.len ? ", " : "", q, q, q, q);
+	}
+	foreach(lc, x->triggers)
+		exec(&b, psprintf("ALTER TABLE %s DISABLE TRIGGER %s", x->bq, quote_identifier(((char **) lfirst(lc))[0])));
+	if (upd.len)
+		exec(&b, psprintf("UPDATE %s b SET %s FROM %s e WHERE %s", x->bq, upd.data, x->eq, km));
+	foreach(lc, x->triggers)
+		exec(&b, psprintf("ALTER TABLE %s %s TRIGGER %s", x->bq, ((char **) lfirst(lc))[1],
+						  quote_identifier(((char **) lfirst(lc))[0])));
+	{
+		ListCell   *nc,
+				   *cc;
+
+		forboth(nc, x->p->added, cc, x->p->comments)
+			if (lfirst(cc))
+				exec(&b, psprintf("COMMENT ON COLUMN %s.%s IS %s", x->bq, quote_identifier((char *) lfirst(nc)),
+								  lit((char *) lfirst(cc))));
+	}
+	exec_all(&b, x->owned_by);
+
+	/* the extension goes with what depends on it; what it had comes over */
+	exec_all(&b, dependent_drops(x->eq));
+	exec(&b, psprintf("DROP TABLE %s", x->eq));
+	exec_all(&b, x->p->carry);
+	exec_all(&b, x->p->grants);
+	exec_all(&b, x->p->repoint);
+
+	/* its name: a view that answers as the table did */
+	if (x->definer_view)
+	{
+		exec(&b, psprintf("CREATE VIEW %s AS %s", x->eq, x->select));
+		exec(&b, psprintf("ALTER VIEW %s OWNER TO %s", x->eq, x->owner));
+		appendStringInfo(&b, "  PERFORM pg_temp.dedup_set_acl(%s, NULL, 'TABLE');\n", lit(x->eq));
+		exec_all(&b, ext_dependents(x, false));
+		exec(&b, psprintf("ALTER VIEW %s RENAME TO %s", x->eq, quote_identifier(x->definer_view)));
+		exec(&b, psprintf("COMMENT ON VIEW %s.%s IS %s", x->nsp, quote_identifier(x->definer_view),
+						  lit(psprintf("dedup: what read %s as its owner reads %s through this view", x->eq, x->bq))));
+	}
+	exec(&b, psprintf("CREATE VIEW %s WITH (security_invoker = true) AS %s", x->eq, x->select));
+	{
+		ListCell   *nc,
+				   *dc;
+
+		forboth(nc, x->p->added, dc, x->p->defaults)
+			if (lfirst(dc))
+				exec(&b, psprintf("ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s", x->eq,
+								  quote_identifier((char *) lfirst(nc)), (char *) lfirst(dc)));
+	}
+	compat_functions(&b, x);
+	exec(&b, psprintf("CREATE TRIGGER %s BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+					  quote_identifier(x->trigger), x->bq, x->fn_insert));
+	exec(&b, psprintf("CREATE TRIGGER %s INSTEAD OF DELETE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+					  quote_identifier(x->trigger), x->eq, x->fn_delete));
+	exec(&b, psprintf("ALTER VIEW %s OWNER TO %s", x->eq, x->owner));
+	appendStringInfo(&b, "  PERFORM pg_temp.dedup_set_acl(%s, %s, 'TABLE');\n", lit(x->eq),
+					 x->eacl ? psprintf("%s::pg_catalog.aclitem[]", lit(x->eacl)) : "NULL");
+	exec(&b, psprintf("COMMENT ON VIEW %s IS %s", x->eq,
+					  lit(psprintf("%s%sdedup: merged into %s; this view answers as the table did",
+								   x->ecomment ? x->ecomment : "", x->ecomment ? " / " : "", x->bq))));
+	exec_all(&b, x->comments);
+	exec_all(&b, ext_dependents(x, true));
+
+	appendStringInfo(&b, "  EXECUTE %s INTO _x;\n", lit(psprintf("SELECT pg_catalog.count(*) FROM %s", x->eq)));
+	appendStringInfo(&b, "  IF _x <> " INT64_FORMAT " THEN\n", t->rows);
+	raise_changed(&b, s->number, psprintf("the view %%s shows %%s rows; the table had " INT64_FORMAT, t->rows),
+				  psprintf("%s, _x", lit(x->eq)), "Look for a trigger or rule that changed rows.");
+	appendStringInfoString(&b, "  END IF;\n");
+	notice(&b, s->number, "%s merged into %s (columns %s); %s is a view now",
+		   psprintf("%s, %s, %s, %s", lit(x->eq), lit(x->bq), lit(dedup_quoted_list(x->p->added)), lit(x->eq)));
+	emit_block(sc, b.data);
 }
 
+/*
+ * rollback of merge_extension: when every value the merge put into the
+ * base is still there as the extension's backup holds it, the view and
+ * its triggers go, the base loses the columns and the values it gained,
+ * and the extension comes back with its rows and dependents.
+ */
 static void
 rollback_merge_extension(Script *sc, DedupStep *s)
 {
-	forward_merge_extension(sc, s);
+	StringInfoData b;
+	ExtScript  *x = ext_script(s);
+	DedupStep  *be = backup_of(sc->plan, s->relid);
+	DedupStep  *bb = backup_of(sc->plan, s->into);
+	char	   *beq = backup_qual(be);
+	char	   *bbq = backup_qual(bb);
+	char	   *cols = insert_columns(s->relid);
+	StringInfoData drop;
+	ListCell   *lc;
+	char	   *v = psprintf("(%s)", x->select);
+
+	initStringInfo(&b);
+	appendStringInfo(&b, "  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(%s)) = 'r' THEN\n",
+					 lit(x->eq));
+	done_already(&b, s->number, psprintf("%s is a table", x->eq));
+	appendStringInfoString(&b, "  END IF;\n");
+	exec(&b, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", x->bq));
+
+	/* nothing written since that undoing would lose */
+	appendStringInfo(&b, "  EXECUTE %s INTO _x;\n",
+					 lit(psprintf("SELECT pg_catalog.count(*) FROM %s e FULL JOIN %s v ON %s"
+								  " WHERE NOT pg_catalog.record_image_eq(ROW(%s), ROW(%s))",
+								  beq, v, key_pairs(x, "v", false, "e", false),
+								  dedup_quoted_list_prefixed(x->p->ext_columns, "e."),
+								  dedup_quoted_list_prefixed(x->p->ext_columns, "v."))));
+	appendStringInfoString(&b, "  IF _x IS DISTINCT FROM 0 THEN\n");
+	raise_changed(&b, s->number, "%s rows of %s differ from its backup %s: they were written since, and undoing the merge would lose that",
+				  psprintf("_x, %s, %s", lit(x->eq), lit(beq)), "Copy them aside first, then undo by hand.");
+	appendStringInfoString(&b, "  END IF;\n");
+
+	/* the view and what the merge gave the base */
+	exec_all(&b, dependent_drops(x->eq));
+	exec(&b, psprintf("DROP VIEW %s", x->eq));
+	if (x->definer_view)
+		exec(&b, psprintf("DROP VIEW %s.%s", x->nsp, quote_identifier(x->definer_view)));
+	exec(&b, psprintf("DROP TRIGGER %s ON %s", quote_identifier(x->trigger), x->bq));
+	exec(&b, psprintf("DROP FUNCTION %s()", x->fn_insert));
+	exec(&b, psprintf("DROP FUNCTION %s()", x->fn_delete));
+	foreach(lc, x->triggers)
+		exec(&b, psprintf("ALTER TABLE %s DISABLE TRIGGER %s", x->bq, quote_identifier(((char **) lfirst(lc))[0])));
+	foreach(lc, x->p->filled)
+	{
+		const char *q = quote_identifier((char *) lfirst(lc));
+
+		exec(&b, psprintf("UPDATE %s b SET %s = NULL FROM %s k WHERE %s AND k.%s IS NULL AND b.%s IS NOT NULL",
+						  x->bq, q, bbq, key_pairs(x, "b", true, "k", true), q, q));
+	}
+	foreach(lc, x->triggers)
+		exec(&b, psprintf("ALTER TABLE %s %s TRIGGER %s", x->bq, ((char **) lfirst(lc))[1],
+						  quote_identifier(((char **) lfirst(lc))[0])));
+	initStringInfo(&drop);
+	foreach(lc, x->p->added)
+		appendStringInfo(&drop, "%sDROP COLUMN %s", drop.len ? ", " : "", quote_identifier((char *) lfirst(lc)));
+	if (drop.len)
+		exec(&b, psprintf("ALTER TABLE %s %s", x->bq, drop.data));
+	/* what was carried onto the base and did not go with the columns */
+	appendStringInfo(&b, "  FOR _t IN SELECT pg_catalog.format('ALTER TABLE %%s DROP CONSTRAINT %%I', k.conrelid::pg_catalog.regclass, k.conname)"
+					 " FROM pg_catalog.pg_constraint k WHERE k.conrelid = %s::pg_catalog.regclass AND k.conname::text <> ALL (%s)"
+					 " UNION ALL SELECT pg_catalog.format('DROP INDEX %%s', i.indexrelid::pg_catalog.regclass) FROM pg_catalog.pg_index i"
+					 " WHERE i.indrelid = %s::pg_catalog.regclass AND i.indexrelid::pg_catalog.regclass::text <> ALL (%s)"
+					 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid) LOOP\n"
+					 "    EXECUTE _t;\n  END LOOP;\n",
+					 lit(x->bq), text_array_sql(x->base_constraints), lit(x->bq),
+					 text_array_sql(x->base_indexes));
+
+	/* the extension, its rows, its dependents */
+	exec_all(&b, tree_statements(x->eq));
+	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", x->eq, cols, cols, beq));
+	exec_all(&b, dependent_creates(x->eq));
+	notice(&b, s->number, "%s is a table again; %s lost the columns and values it gained",
+		   psprintf("%s, %s", lit(x->eq), lit(x->bq)));
+	emit_block(sc, b.data);
 }
