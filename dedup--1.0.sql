@@ -945,7 +945,6 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'dedup_report'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp SET row_security = off;
-REVOKE ALL ON FUNCTION dedup.report(name[]) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.report(name[]) IS
 'the duplicate groups, the planned steps with their hazards and what stays, as one text; changes nothing';
 

@@ -27,6 +27,28 @@ SELECT * FROM dedup.find_empty_duplicates();
 CREATE TABLE public.payment_p2022_08 (LIKE public.payment INCLUDING ALL);
 SELECT group_id, tbl, role, is_empty, verdict FROM dedup.duplicate_groups();
 SELECT duplicate, keeper, keeper_rows, safe_to_drop FROM dedup.find_empty_duplicates();
+-- The plan with look-alikes added (a stray monthly copy, an empty leftover,
+-- a copy with rows, a backup): it leaves payment and every one of its
+-- partitions alone, and apply() then verify() find everything in order.
+CREATE TABLE public.customer_old (LIKE public.customer INCLUDING ALL);
+CREATE TABLE public.store_copy AS SELECT * FROM public.store;
+ALTER TABLE public.store_copy ADD PRIMARY KEY (store_id);
+CREATE TABLE public.film_backup AS SELECT * FROM public.film;
+SET dedup.backup_suffix = 'pagila';
+SELECT step, action, target, hazard FROM dedup.plan();
+SELECT count(*) AS steps_on_payment_or_its_partitions
+  FROM dedup.plan() p
+ WHERE p.action <> 'verify'
+   AND (to_regclass(p.target) = 'payment'::regclass
+        OR to_regclass(p.target) IN (SELECT relid FROM pg_partition_tree('payment')));
+BEGIN;
+SELECT step, action, target, result FROM dedup.apply() WHERE action <> 'keep';
+SELECT check_name, ok FROM dedup.verify() WHERE ok IS NOT TRUE;
+SELECT count(*) AS partitions, (SELECT count(*) FROM payment) AS payments
+  FROM pg_partition_tree('payment') WHERE isleaf;
+ROLLBACK;
+DROP TABLE customer_old, store_copy, film_backup;
+RESET dedup.backup_suffix;
 -- unpartition('payment') keeps all 16,049 payments and every foreign key:
 -- the partitions' own foreign keys and indexes become the table's, and the
 -- views and materialized view over payment come back.

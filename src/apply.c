@@ -185,6 +185,7 @@ verify_step(DedupPlan *plan, int64 baseline)
 	List	   *failed = NIL;
 	ListCell   *lc;
 	int			n = 0;
+	int			before = 0;
 	StringInfoData d;
 
 	CommandCounterIncrement();
@@ -192,9 +193,12 @@ verify_step(DedupPlan *plan, int64 baseline)
 	{
 		DedupCheck *c = (DedupCheck *) lfirst(lc);
 
-		n++;
 		if (c->ok == 0 && !c->preexisting)
 			failed = lappend(failed, psprintf("%s %s: %s", c->name, c->target, c->detail));
+		else if (c->ok == 0)
+			before++;
+		else
+			n++;
 	}
 	if (failed != NIL)
 	{
@@ -208,7 +212,9 @@ verify_step(DedupPlan *plan, int64 baseline)
 							   list_length(failed), list_length(failed)),
 				 errdetail_internal("%s", d.data)));
 	}
-	return psprintf("%d checks passed", n);
+	return before == 0 ? psprintf("%d checks passed", n) :
+		psprintf("%d checks passed; %d thing%s found wrong were so before the plan (SELECT * FROM dedup.verify() WHERE ok IS NOT TRUE)",
+				 n, before, before == 1 ? "" : "s");
 }
 
 /* Run one step; returns what it did. */
@@ -284,6 +290,24 @@ apply_internal(ArrayType *schemas, bool merge_extensions)
 	ListCell   *lc;
 	StringInfoData d;
 	List	   *lines = NIL;
+
+	/* nothing to do: no journal entry, nothing changed */
+	if (!dedup_plan_changes_something(plan))
+	{
+		foreach(lc, plan->steps)
+		{
+			DedupStep  *s = (DedupStep *) lfirst(lc);
+			Applied    *a = palloc(sizeof(Applied));
+
+			a->number = s->number;
+			a->action = pstrdup(dedup_step_action(s->kind));
+			a->target = s->target;
+			a->result = s->kind == DEDUP_STEP_VERIFY ? pstrdup("nothing to do: nothing was changed") :
+				psprintf("left as it is%s%s", s->hazard ? ": " : "", s->hazard ? s->hazard : "");
+			out = lappend(out, a);
+		}
+		return out;
+	}
 
 	check_lock_budget(plan);
 	baseline = dedup_record_baseline(plan, "apply");

@@ -482,7 +482,7 @@ dedup_latest_baseline(ArrayType *schemas)
 	char	   *v;
 
 	if (schemas)
-		args[0] = CStringGetTextDatum(DatumGetCString(DirectFunctionCall1(array_out, PointerGetDatum(schemas))));
+		args[0] = CStringGetTextDatum(dedup_schemas_text(schemas));
 	v = dedup_journal_value(schemas ?
 							"SELECT j.id FROM dedup.journal j WHERE j.action OPERATOR(pg_catalog.=) 'plan'"
 							"   AND (j.detail->'schemas') OPERATOR(pg_catalog.=) pg_catalog.to_jsonb($1::pg_catalog.text[])"

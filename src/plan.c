@@ -118,6 +118,17 @@ dedup_step_action(DedupStepKind kind)
 	return step_actions[kind];
 }
 
+/* The text form of a name[] of schemas: '{public,app}'. */
+char *
+dedup_schemas_text(ArrayType *schemas)
+{
+	Oid			out;
+	bool		isvarlena;
+
+	getTypeOutputInfo(NAMEARRAYOID, &out, &isvarlena);
+	return OidOutputFunctionCall(out, PointerGetDatum(schemas));
+}
+
 /* Does the plan change anything (more than keep and verify)? */
 bool
 dedup_plan_changes_something(DedupPlan *plan)
@@ -741,7 +752,7 @@ dedup_build_plan(ArrayType *schemas, bool merge_extensions)
 	plan->schemas = schemas;
 	plan->merge_extensions = merge_extensions;
 	plan->schemas_text = schemas ?
-		DatumGetCString(DirectFunctionCall1(array_out, PointerGetDatum(schemas))) : NULL;
+		dedup_schemas_text(schemas) : NULL;
 	cat = plan->cat = dedup_load_catalog(schemas, false);
 	dedup_build_groups(cat, true);
 

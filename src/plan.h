@@ -79,6 +79,7 @@ typedef struct DedupPlan
 extern DedupPlan *dedup_build_plan(ArrayType *schemas, bool merge_extensions);
 extern const char *dedup_step_action(DedupStepKind kind);
 extern bool dedup_plan_changes_something(DedupPlan *plan);
+extern char *dedup_schemas_text(ArrayType *schemas);
 
 /* baseline.c */
 extern int64 dedup_record_baseline(DedupPlan *plan, const char *by);

@@ -93,12 +93,24 @@ build_report(ArrayType *schemas)
 	appendStringInfo(&r, "dedup report for database %s, %s\n",
 					 quote_identifier(get_database_name(MyDatabaseId)),
 					 plan->schemas_text ? psprintf("schemas %s", plan->schemas_text) : "all user schemas");
-	appendStringInfo(&r, "plan (merge_extensions => %s): %d steps: %d backups, %d unpartitions, %d extension merges, %d row merges, %d drops; %d tables stay%s\n",
-					 merge_extensions ? "true" : "false", list_length(plan->steps),
-					 counts[DEDUP_STEP_BACKUP], counts[DEDUP_STEP_UNPARTITION],
-					 counts[DEDUP_STEP_MERGE_EXTENSION], counts[DEDUP_STEP_MERGE_ROWS],
-					 counts[DEDUP_STEP_DROP], counts[DEDUP_STEP_KEEP],
-					 nhazards ? psprintf(", %d with a hazard", nhazards) : "");
+	{
+		static const char *const names[][2] = {
+			{"backup", "backups"}, {"unpartition", "unpartitions"},
+			{"extension merge", "extension merges"}, {"row merge", "row merges"}, {"drop", "drops"}};
+		StringInfoData what;
+		int			k;
+
+		initStringInfo(&what);
+		for (k = DEDUP_STEP_BACKUP; k <= DEDUP_STEP_DROP; k++)
+			if (counts[k] > 0)
+				appendStringInfo(&what, "%s%d %s", what.len ? ", " : "", counts[k], names[k][counts[k] == 1 ? 0 : 1]);
+		appendStringInfo(&r, "plan (merge_extensions => %s): %d step%s: %s; %d table%s stay%s%s\n",
+						 merge_extensions ? "true" : "false", list_length(plan->steps),
+						 list_length(plan->steps) == 1 ? "" : "s", what.len ? what.data : "nothing to change",
+						 counts[DEDUP_STEP_KEEP], counts[DEDUP_STEP_KEEP] == 1 ? "" : "s",
+						 counts[DEDUP_STEP_KEEP] == 1 ? "s" : "",
+						 nhazards ? psprintf(", %d with a hazard", nhazards) : "");
+	}
 
 	/* the groups */
 	appendStringInfo(&r, "\nDuplicate groups (%d)\n", cat->ngroups);
@@ -144,17 +156,21 @@ build_report(ArrayType *schemas)
 
 		if (s->kind != DEDUP_STEP_KEEP)
 			continue;
-		appendStringInfoString(&r, "  ");
+		appendStringInfo(&r, "  %4d  ", s->number);
 		append_padded(&r, s->target, width);
 		appendStringInfo(&r, "  %s%s\n", s->hazard ? psprintf("[%s] ", s->hazard) : "", s->reason);
 	}
 
-	appendStringInfo(&r, "\nNext: BEGIN; SELECT * FROM dedup.apply(%s%s%s); SELECT * FROM dedup.verify(%s) WHERE ok IS NOT TRUE; COMMIT;\n",
-					 plan->schemas_text ? quote_literal_cstr(plan->schemas_text) : "",
-					 plan->schemas_text && merge_extensions ? ", " : "",
-					 merge_extensions ? "merge_extensions => true" : "",
-					 plan->schemas_text ? quote_literal_cstr(plan->schemas_text) : "");
-	appendStringInfoString(&r, "Without the extension (hosted Supabase): SELECT dedup.plan_sql(); keep SELECT dedup.rollback_sql();\n");
+	{
+		char	   *args = psprintf("%s%s%s", plan->schemas_text ? quote_literal_cstr(plan->schemas_text) : "",
+									plan->schemas_text && merge_extensions ? ", " : "",
+									merge_extensions ? "merge_extensions => true" : "");
+
+		appendStringInfo(&r, "\nNext: BEGIN; SELECT * FROM dedup.apply(%s); SELECT * FROM dedup.verify(%s) WHERE ok IS NOT TRUE; COMMIT;\n",
+						 args, plan->schemas_text ? quote_literal_cstr(plan->schemas_text) : "");
+		appendStringInfo(&r, "Without the extension (hosted Supabase): SELECT dedup.plan_sql(%s); and keep SELECT dedup.rollback_sql(%s);\n",
+						 args, args);
+	}
 	return r.data;
 }
 

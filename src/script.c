@@ -83,6 +83,7 @@ struct Script
 	DedupPlan  *plan;
 	StringInfoData out;
 	int64		baseline;
+	StringInfoData body;		/* the steps, in the DO block */
 };
 
 static char *
@@ -134,15 +135,26 @@ dollar_tag(const char *body, const char *base)
 	return tag;
 }
 
-/* One DO block: the step's declarations and body. */
+/*
+ * One step: a labelled block of the script's one DO block (EXIT leaves it
+ * when the step is done already).
+ */
 static void
-emit_block(Script *sc, const char *body)
+emit_block(Script *sc, int step, const char *body)
+{
+	appendStringInfo(&sc->body, "<<step_%d>>\nBEGIN\n%sEND step_%d;\n\n", step, body, step);
+}
+
+/* The steps as one DO block, so that the first error ends the script. */
+static void
+emit_steps(Script *sc)
 {
 	StringInfoData b;
 	char	   *tag;
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "DECLARE\n  _n bigint;\n  _fp text;\n  _x bigint;\n  _t text;\n  _c bigint;\n  _b boolean;\nBEGIN\n%sEND\n", body);
+	appendStringInfo(&b, "DECLARE\n  _n bigint;\n  _fp text;\n  _x bigint;\n  _t text;\n  _c bigint;\n  _b boolean;\nBEGIN\n%sEND\n",
+					 sc->body.data);
 	tag = dollar_tag(b.data, "dedup");
 	appendStringInfo(&sc->out, "DO %s\n%s%s;\n\n", tag, b.data, tag);
 }
@@ -202,13 +214,13 @@ notice(StringInfo b, int step, const char *fmt, const char *args)
 					 args ? ", " : "", args ? args : "");
 }
 
-/* "RETURN" after a notice that the step is done already. */
+/* Leave the step after a notice that it is done already. */
 static void
 done_already(StringInfo b, int step, const char *what)
 {
 	appendStringInfoString(b, "  ");
 	notice(b, step, psprintf("done already: %s", what), NULL);
-	appendStringInfoString(b, "    RETURN;\n");
+	appendStringInfo(b, "    EXIT step_%d;\n", step);
 }
 
 /* Column names of relid that are not generated, quoted, comma-separated. */
@@ -389,7 +401,7 @@ forward_backup(Script *sc, DedupStep *s)
 	exec(&b, psprintf("COMMENT ON TABLE %s IS %s", bq, lit(other)));
 	appendStringInfoString(&b, "  END IF;\n");
 	notice(&b, s->number, "%s rows of %s copied into %s", psprintf("_n, %s, %s", lit(s->target), lit(bq)));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /* drop: an empty table, still empty and as planned. */
@@ -411,7 +423,7 @@ forward_drop(Script *sc, DedupStep *s)
 	guard_shape(&b, s->number, t);
 	exec(&b, psprintf("DROP TABLE %s", s->target));
 	notice(&b, s->number, "%s was empty: dropped", lit(s->target));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /*
@@ -460,7 +472,7 @@ forward_unpartition(Script *sc, DedupStep *s)
 				  psprintf("%s, %s", lit(s->target), lit(bq)), "Look for a trigger or rule that changes inserted rows.");
 	appendStringInfoString(&b, "  END IF;\n");
 	notice(&b, s->number, "%s is one plain table now (%s rows)", psprintf("%s, _n", lit(s->target)));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /* Does a step before s change the definition of relid (unpartition, merge_extension)? */
@@ -566,7 +578,7 @@ forward_merge_rows(Script *sc, DedupStep *s)
 	else
 		notice(&b, s->number, "%s rows of %s inserted into %s; it stays",
 			   psprintf("_n, %s, %s", lit(s->target), lit(s->into_name)));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /*
@@ -643,7 +655,7 @@ forward_verify(Script *sc, DedupStep *v)
 		checks++;
 	}
 	notice(&b, v->number, psprintf("%d checks passed", checks), NULL);
-	emit_block(sc, b.data);
+	emit_block(sc, v->number, b.data);
 }
 
 /* oid[] of every table of the plan's catalog */
@@ -717,7 +729,7 @@ header(Script *sc, const char *what)
 static void
 step_comment(Script *sc, DedupStep *s)
 {
-	appendStringInfo(&sc->out, "-- step %d: %s %s%s%s\n", s->number, dedup_step_action(s->kind), s->target,
+	appendStringInfo(&sc->body, "-- step %d: %s %s%s%s\n", s->number, dedup_step_action(s->kind), s->target,
 					 s->hazard ? psprintf(" [%s]", s->hazard) : "", s->reason ? psprintf(": %s", s->reason) : "");
 }
 
@@ -733,6 +745,7 @@ plan_script(DedupPlan *plan, int64 baseline)
 	sc.plan = plan;
 	sc.baseline = baseline;
 	initStringInfo(&sc.out);
+	initStringInfo(&sc.body);
 	header(&sc, "dedup plan");
 	foreach(lc, plan->steps)
 	{
@@ -758,13 +771,14 @@ plan_script(DedupPlan *plan, int64 baseline)
 				forward_drop(&sc, s);
 				break;
 			case DEDUP_STEP_KEEP:
-				appendStringInfoString(&sc.out, "-- (nothing to do)\n\n");
+				appendStringInfoString(&sc.body, "-- (nothing to do)\n\n");
 				break;
 			case DEDUP_STEP_VERIFY:
 				forward_verify(&sc, s);
 				break;
 		}
 	}
+	emit_steps(&sc);
 	appendStringInfoString(&sc.out, "COMMIT;\n");
 	AtEOXact_GUC(true, nest);
 	return sc.out.data;
@@ -789,7 +803,7 @@ rollback_drop(Script *sc, DedupStep *s)
 	 * before it, which come back with those tables */
 	exec_all(&b, tree_statements(s->target));
 	notice(&b, s->number, "%s recreated as it was", lit(s->target));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /*
@@ -844,7 +858,7 @@ rollback_merge_rows(Script *sc, DedupStep *s)
 	}
 	if (b.len == 0)
 		appendStringInfo(&b, "  RAISE NOTICE 'dedup step %d: nothing to undo';\n", s->number);
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /*
@@ -878,7 +892,7 @@ rollback_unpartition(Script *sc, DedupStep *s)
 	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bq));
 	exec_all(&b, dependent_creates(s->target));
 	notice(&b, s->number, "%s is partitioned again, with its %s rows", psprintf("%s, _n", lit(s->target)));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /* rollback of a backup: it goes, when it holds what its table holds again. */
@@ -896,22 +910,22 @@ rollback_backup(Script *sc, DedupStep *s)
 	if (s->reused)
 	{
 		notice(&b, s->number, "%s was there before the plan: kept", lit(bq));
-		emit_block(sc, b.data);
+		emit_block(sc, s->number, b.data);
 		return;
 	}
 	appendStringInfo(&b, "  IF pg_catalog.obj_description(%s::pg_catalog.regclass, 'pg_class') NOT IN (%s, %s) THEN\n",
 					 lit(bq), lit(backup_comment(s, t, true)), lit(backup_comment(s, t, false)));
 	appendStringInfoString(&b, "  ");
 	notice(&b, s->number, "%s is not the backup the plan took: kept", lit(bq));
-	appendStringInfoString(&b, "    RETURN;\n  END IF;\n");
+	appendStringInfo(&b, "    EXIT step_%d;\n  END IF;\n", s->number);
 	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _n, _fp FROM pg_temp.dedup_rows(%s) f;\n", lit(bq));
 	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _x, _t FROM pg_temp.dedup_rows(%s) f;\n", lit(s->target));
 	appendStringInfoString(&b, "  IF _n <> _x OR _fp <> _t THEN\n  ");
 	notice(&b, s->number, "%s holds other rows than %s now: kept", psprintf("%s, %s", lit(bq), lit(s->target)));
-	appendStringInfoString(&b, "    RETURN;\n  END IF;\n");
+	appendStringInfo(&b, "    EXIT step_%d;\n  END IF;\n", s->number);
 	exec(&b, psprintf("DROP TABLE %s", bq));
 	notice(&b, s->number, "%s dropped: %s holds its rows again", psprintf("%s, %s", lit(bq), lit(s->target)));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /* The rollback of the plan as a script: its steps undone, last first. */
@@ -926,6 +940,7 @@ rollback_script(DedupPlan *plan, int64 baseline)
 	sc.plan = plan;
 	sc.baseline = baseline;
 	initStringInfo(&sc.out);
+	initStringInfo(&sc.body);
 	header(&sc, "dedup rollback");
 	for (i = list_length(plan->steps) - 1; i >= 0; i--)
 	{
@@ -934,7 +949,7 @@ rollback_script(DedupPlan *plan, int64 baseline)
 		CHECK_FOR_INTERRUPTS();
 		if (s->kind == DEDUP_STEP_KEEP || s->kind == DEDUP_STEP_VERIFY)
 			continue;
-		appendStringInfo(&sc.out, "-- undo step %d: %s %s\n", s->number, dedup_step_action(s->kind), s->target);
+		appendStringInfo(&sc.body, "-- undo step %d: %s %s\n", s->number, dedup_step_action(s->kind), s->target);
 		switch (s->kind)
 		{
 			case DEDUP_STEP_BACKUP:
@@ -956,6 +971,7 @@ rollback_script(DedupPlan *plan, int64 baseline)
 				break;
 		}
 	}
+	emit_steps(&sc);
 	appendStringInfoString(&sc.out, "COMMIT;\n");
 	AtEOXact_GUC(true, nest);
 	return sc.out.data;
@@ -1371,7 +1387,7 @@ forward_merge_extension(Script *sc, DedupStep *s)
 	appendStringInfoString(&b, "  END IF;\n");
 	notice(&b, s->number, "%s merged into %s (columns %s); %s is a view now",
 		   psprintf("%s, %s, %s, %s", lit(x->eq), lit(x->bq), lit(dedup_quoted_list(x->p->added)), lit(x->eq)));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }
 
 /*
@@ -1454,5 +1470,5 @@ rollback_merge_extension(Script *sc, DedupStep *s)
 	exec_all(&b, dependent_creates(x->eq));
 	notice(&b, s->number, "%s is a table again; %s lost the columns and values it gained",
 		   psprintf("%s, %s", lit(x->eq), lit(x->bq)));
-	emit_block(sc, b.data);
+	emit_block(sc, s->number, b.data);
 }

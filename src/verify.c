@@ -523,9 +523,17 @@ check_access(Verify *v)
 		initStringInfo(&d);
 		for (c = 0; c < 4; c++)
 			if (r[2][c] != r[3][c])
-				appendStringInfo(&d, "%srole %s could %s %s and can now %s it %s",
-								 d.len ? "; " : "", r[1], cmds[c], access_words(r[2][c]),
-								 cmds[c], access_words(r[3][c]));
+			{
+				appendStringInfo(&d, "%srole %s ", d.len ? "; " : "", r[1]);
+				if (r[2][c] == '-')
+					appendStringInfo(&d, "could not %s", cmds[c]);
+				else
+					appendStringInfo(&d, "could %s %s", cmds[c], access_words(r[2][c]));
+				if (r[3][c] == '-')
+					appendStringInfo(&d, "; now it has no %s privilege", cmds[c]);
+				else
+					appendStringInfo(&d, "; now it can %s %s", cmds[c], access_words(r[3][c]));
+			}
 		appendStringInfo(&d, ": SELECT * FROM information_schema.role_table_grants WHERE grantee = %s AND table_schema || '.' || table_name = %s; SELECT * FROM pg_policies WHERE schemaname || '.' || tablename = %s",
 						 quote_literal_cstr(r[1]), quote_literal_cstr(r[0]), quote_literal_cstr(r[0]));
 		add(v, "access", r[0], 0, d.data);
@@ -622,9 +630,14 @@ check_backups(Verify *v)
 		CHECK_FOR_INTERRUPTS();
 		n++;
 		if (!dedup_backup_matches(b))
+		{
 			add(v, "backups", dedup_qualified_name(b->backup), 0,
-				psprintf("backup %s of %s no longer holds the " INT64_FORMAT " rows with fingerprint %s it was taken with (journal entry " INT64_FORMAT ")",
-						 dedup_qualified_name(b->backup), b->source_name, b->rows, b->fingerprint, b->entry));
+				psprintf("backup %s of %s no longer holds the " INT64_FORMAT " rows with fingerprint %s it was taken with (journal entry " INT64_FORMAT "): SELECT dedup.undo(" INT64_FORMAT ") refuses to drop it; compare it with %s",
+						 dedup_qualified_name(b->backup), b->source_name, b->rows, b->fingerprint, b->entry,
+						 b->entry, b->source_name));
+			/* taken before the baseline: not something the plan did */
+			((DedupCheck *) llast(v->checks))->preexisting = v->baseline > 0 && b->entry < v->baseline;
+		}
 	}
 	summary(v, "backups", before, n, "backups", "every backup matches its fingerprint");
 }
@@ -649,8 +662,11 @@ check_groups(Verify *v)
 			psprintf("a plan would still %s %s: %s%s%s", dedup_step_action(s->kind), s->target,
 					 s->reason ? s->reason : "", s->sql ? "; " : "", s->sql ? s->sql : ""));
 	}
-	summary(v, "groups", before, plan->cat->ngroups, "groups",
-			"no duplicate group is left that the plan could resolve");
+	if (plan->cat->ngroups == 0 && list_length(v->checks) == before)
+		add(v, "groups", "no groups", 1, pstrdup("no duplicate group is left"));
+	else
+		summary(v, "groups", before, plan->cat->ngroups, "groups",
+				"no duplicate group is left that the plan could resolve");
 	(void) n;
 }
 
