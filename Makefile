@@ -23,7 +23,8 @@ OBJS = \
 	src/merge.o \
 	src/merge_extension.o \
 	src/merge_members.o \
-	src/unpartition.o
+	src/unpartition.o \
+	src/objects.o
 
 EXTENSION = dedup
 DATA = dedup--1.0.sql
@@ -32,7 +33,7 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension duplicate_objects
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
