@@ -912,25 +912,26 @@ append_role(StringInfo buf, Oid role)
 
 /*
  * When two permissive policies of one table apply to one role for one
- * command, the phrase saying to which (else NULL).
+ * command, the phrase saying to which roles (else NULL).
  *
- * A policy applies to the roles it names, to PUBLIC's every role, and to
- * every role that has the privileges of a role it names (as PostgreSQL
- * decides, through INHERIT membership).  Roles both name, or PUBLIC, are
- * named as such.  Beyond those, a role that reaches both through membership
- * counts only if row level security applies to it on this table: not a
- * superuser, not BYPASSRLS, and not the owner (or a member of the owner)
- * unless the table forces row level security.
+ * A policy applies to PUBLIC's every role, to the roles it names, and to
+ * every role that has the privileges of one it names (INHERIT membership,
+ * as PostgreSQL decides).  Only roles row level security can apply to count:
+ * not superusers, not BYPASSRLS (rls_roles, in name order).  Two policies
+ * both TO PUBLIC overlap for PUBLIC.  Otherwise the roles that one of them
+ * names and both reach are listed; then the roles that neither names but
+ * both reach through membership, unless a listed role already implies them,
+ * or they are the table's owner or a member of it (row level security does
+ * not apply to the owner unless the table forces it).
  */
 static char *
 policy_overlap(PolicyObj *p, PolicyObj *q, List *rls_roles)
 {
 	StringInfoData roles;
-	bool		p_public = policy_names_role(p, ACL_ID_PUBLIC);
-	bool		q_public = policy_names_role(q, ACL_ID_PUBLIC);
+	List	   *named = NIL;
 	char		cmd;
-	ListCell   *lc;
-	int			i;
+	ListCell   *lc,
+			   *lc2;
 
 	if (!p->permissive || !q->permissive)
 		return NULL;
@@ -939,30 +940,32 @@ policy_overlap(PolicyObj *p, PolicyObj *q, List *rls_roles)
 	cmd = p->cmd == '*' ? q->cmd : p->cmd;
 
 	initStringInfo(&roles);
-	if (p_public && q_public)
+	if (policy_names_role(p, ACL_ID_PUBLIC) && policy_names_role(q, ACL_ID_PUBLIC))
 		appendStringInfoString(&roles, "PUBLIC");
 	else
-	{
-		/* the roles one names that the other names too, or reaches as PUBLIC */
-		for (i = 0; i < p->nroles; i++)
-			if (p->roles[i] != ACL_ID_PUBLIC && (q_public || policy_names_role(q, p->roles[i])))
-				append_role(&roles, p->roles[i]);
-		if (p_public)
-			for (i = 0; i < q->nroles; i++)
-				append_role(&roles, q->roles[i]);
-	}
-
-	if (!p_public && !q_public)
 	{
 		foreach(lc, rls_roles)
 		{
 			Oid			r = lfirst_oid(lc);
-			bool		named = false;
 
-			for (i = 0; i < p->nroles && !named; i++)
-				named = policy_names_role(q, p->roles[i]) && has_privs_of_role(r, p->roles[i]);
-			if (named || !policy_reaches(p, r) || !policy_reaches(q, r) ||
+			if ((policy_names_role(p, r) || policy_names_role(q, r)) &&
+				policy_reaches(p, r) && policy_reaches(q, r))
+			{
+				named = lappend_oid(named, r);
+				append_role(&roles, r);
+			}
+		}
+		foreach(lc, rls_roles)
+		{
+			Oid			r = lfirst_oid(lc);
+			bool		implied = false;
+
+			if (list_member_oid(named, r) || !policy_reaches(p, r) || !policy_reaches(q, r) ||
 				(!p->forced && has_privs_of_role(r, p->owner)))
+				continue;
+			foreach(lc2, named)
+				implied = implied || has_privs_of_role(r, lfirst_oid(lc2));
+			if (implied)
 				continue;
 			append_role(&roles, r);
 			appendStringInfoString(&roles, " (through membership)");
@@ -1174,8 +1177,9 @@ dedup_duplicate_triggers(PG_FUNCTION_ARGS)
 
 /*
  * Columns: one row for a column only one table has, else one per property
- * that differs.  Collations are compared as attcollation; a definition shows
- * COLLATE only where it is not the type's own.
+ * that differs.  Collations are compared where both types have one (else
+ * the type differs already); a definition shows COLLATE only where it is not
+ * the type's own.
  */
 static const char *compare_columns_sql =
 "WITH col AS ("
@@ -1228,6 +1232,8 @@ static const char *compare_columns_sql =
 "    (6, p.a_def, p.b_def, 'default differs'),"
 "    (7, p.a_null, p.b_null, 'nullability differs')) v(n, in_a, in_b, difference)"
 " WHERE CASE WHEN v.n OPERATOR(pg_catalog.=) 1 THEN NOT p.both_sides"
+"            WHEN v.n OPERATOR(pg_catalog.=) 3 THEN"
+"              v.in_a OPERATOR(pg_catalog.<>) v.in_b"	/* both collatable */
 "            ELSE p.both_sides AND v.in_a IS DISTINCT FROM v.in_b END"
 " ORDER BY p.ord, v.n";
 
@@ -1432,7 +1438,23 @@ trigger_shown(DupObject *o)
 	return ((TriggerObj *) o)->def;
 }
 
-/* Indexes and triggers with validity: an invalid index equals only an invalid one. */
+/*
+ * Leave out the indexes a constraint owns (compare_tables compares the
+ * constraints); returns how many are left, in order.
+ */
+static int
+without_constraint_indexes(DupObject **objs, int n)
+{
+	int			kept = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (((IndexObj *) objs[i])->contype == 0)
+			objs[kept++] = objs[i];
+	return kept;
+}
+
+/* An invalid index equals only an invalid one. */
 static bool
 same_index_and_validity(DupObject *a, DupObject *b)
 {
@@ -1496,6 +1518,8 @@ dedup_compare_tables(PG_FUNCTION_ARGS)
 	arg = args[1];
 	ib = load_objects(INDEX_QUERY("c.oid OPERATOR(pg_catalog.=) $1"), 1, types, &arg, NULL,
 					  sizeof(IndexObj), fill_index, &nib);
+	nia = without_constraint_indexes(ia, nia);
+	nib = without_constraint_indexes(ib, nib);
 	for (i = 0; i < nib; i++)
 		map_index_to((IndexObj *) ib[i], a);
 	put_unmatched(rsinfo, "index", ia, nia, ib, nib, same_index_and_validity, index_shown);
