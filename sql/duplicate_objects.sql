@@ -57,6 +57,17 @@ CREATE TABLE tags (id int NOT NULL, name text);
 CREATE UNIQUE INDEX tags_id_idx ON tags (id);
 CREATE TABLE post_tags (tag_id int REFERENCES tags (id));
 ALTER TABLE tags ADD PRIMARY KEY (id);
+-- Uniqueness that is enforced differently is not the same index: NULLS NOT
+-- DISTINCT, a deferrable unique constraint.  The replica identity's index
+-- is the one kept, though it is the younger one.
+CREATE TABLE codes (id int NOT NULL, code text NOT NULL, region text);
+CREATE UNIQUE INDEX codes_region_key ON codes (region);
+CREATE UNIQUE INDEX codes_region_nnd ON codes (region) NULLS NOT DISTINCT;
+ALTER TABLE codes ADD CONSTRAINT codes_code_key UNIQUE (code);
+ALTER TABLE codes ADD CONSTRAINT codes_code_deferrable UNIQUE (code) DEFERRABLE;
+CREATE UNIQUE INDEX codes_id_key ON codes (id);
+CREATE UNIQUE INDEX codes_id_replica ON codes (id);
+ALTER TABLE codes REPLICA IDENTITY USING INDEX codes_id_replica;
 -- A partitioned table's pair is reported once, at the parent, with the
 -- bytes of the whole tree; the partitions' attached copies are not.  A
 -- partition's own index identical to an attached one is.

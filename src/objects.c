@@ -46,6 +46,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -142,31 +143,79 @@ typedef struct TriggerObj
 	bool		mappable;
 } TriggerObj;
 
-typedef bool (*SameFn) (DupObject *a, DupObject *b);
+/* An expression rewritten from one table's columns to another's. */
+typedef struct RemapContext
+{
+	Oid			from;
+	Oid			to;
+	bool		ok;
+} RemapContext;
 
+typedef bool (*SameFn) (DupObject *a, DupObject *b);
+typedef void (*FillFn) (DupObject *o, HeapTuple tup, TupleDesc desc);
+typedef char *(*ShownFn) (DupObject *o);
+
+/* reading catalog rows, matching */
+static Datum col_datum(HeapTuple tup, TupleDesc desc, int col, bool *isnull);
+static char *col_text(HeapTuple tup, TupleDesc desc, int col);
+static bool col_bool(HeapTuple tup, TupleDesc desc, int col);
+static Node *col_node(HeapTuple tup, TupleDesc desc, int col);
+static void *col_vector(HeapTuple tup, TupleDesc desc, int col, int *n, bool is_oid);
 static void load_object(DupObject *o, HeapTuple tup, TupleDesc desc);
-static void match_repeats(DupObject **objs, int n, SameFn same);
 static DupObject **load_objects(const char *sql, int nargs, Oid *types, Datum *values,
-								const char *nulls, Size size,
-								void (*fill) (DupObject *, HeapTuple, TupleDesc), int *n);
+								const char *nulls, Size size, FillFn fill, int *n);
+static void match_repeats(DupObject **objs, int n, SameFn same);
 static DupObject **scan_objects(FunctionCallInfo fcinfo, const char *sql, Size size,
-								void (*fill) (DupObject *, HeapTuple, TupleDesc),
-								SameFn same, int *n);
+								FillFn fill, SameFn same, int *n);
+static Datum name_datum(const char *s);
+static Datum text_or_null(const char *s, bool *isnull);
+
+/* expressions */
 static bool exprs_equal(Node *a, Node *b);
-static Node *remap_vars(Node *node, Oid from, Oid to, bool *ok);
 static AttrNumber remap_attnum(AttrNumber attnum, Oid from, Oid to, bool *ok);
+static Node *remap_vars_mutator(Node *node, RemapContext *cxt);
+static Node *remap_vars(Node *node, Oid from, Oid to, bool *ok);
+
+/* indexes */
 static void fill_index(DupObject *o, HeapTuple tup, TupleDesc desc);
-static bool same_index(DupObject *a, DupObject *b);
+static Node *index_expr(IndexObj *x, int k);
+static bool same_key_column(IndexObj *a, int ka, IndexObj *b, int kb);
+static bool index_has_column(IndexObj *x, int from, int16 attnum);
+static bool same_index(DupObject *oa, DupObject *ob);
+static bool same_valid_index(DupObject *a, DupObject *b);
 static bool index_covers(IndexObj *longer, IndexObj *shorter);
+static void match_prefixes(DupObject **objs, int n);
+
+/* constraints */
 static void fill_constraint(DupObject *o, HeapTuple tup, TupleDesc desc);
-static bool same_constraint(DupObject *a, DupObject *b);
+static bool same_constraint(DupObject *oa, DupObject *ob);
+
+/* policies */
+static List *load_rls_roles(void);
 static void fill_policy(DupObject *o, HeapTuple tup, TupleDesc desc);
 static bool same_policy(DupObject *a, DupObject *b);
+static bool policy_names_role(PolicyObj *p, Oid role);
+static bool policy_reaches(PolicyObj *p, Oid r);
+static const char *command_phrase(char cmd);
+static void append_role(StringInfo buf, Oid role);
 static char *policy_overlap(PolicyObj *p, PolicyObj *q, List *rls_roles);
+
+/* triggers */
+static int	cmp_int16(const void *a, const void *b);
 static void fill_trigger(DupObject *o, HeapTuple tup, TupleDesc desc);
-static bool same_trigger(DupObject *a, DupObject *b);
+static bool same_string(const char *a, const char *b);
+static bool same_trigger(DupObject *oa, DupObject *ob);
+
+/* compare_tables */
+static void put_compare_rows(ReturnSetInfo *rsinfo, const char *sql, Datum *args);
 static void map_index_to(IndexObj *x, Oid to);
 static void map_trigger_to(TriggerObj *t, Oid to);
+static void put_unmatched(ReturnSetInfo *rsinfo, const char *type, DupObject **as, int na,
+						  DupObject **bs, int nb, SameFn same, ShownFn shown);
+static char *index_shown(DupObject *o);
+static char *trigger_shown(DupObject *o);
+static int	without_constraint_indexes(DupObject **objs, int n);
+static bool same_index_and_validity(DupObject *a, DupObject *b);
 
 /* ------------------------------------------------------------------------
  * Reading catalog rows
@@ -256,7 +305,7 @@ load_object(DupObject *o, HeapTuple tup, TupleDesc desc)
  */
 static DupObject **
 load_objects(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
-			 Size size, void (*fill) (DupObject *, HeapTuple, TupleDesc), int *n)
+			 Size size, FillFn fill, int *n)
 {
 	SPITupleTable *tt = dedup_catalog_query(sql, nargs, types, values, nulls);
 	DupObject **objs = palloc(sizeof(DupObject *) * Max(tt->numvals, 1));
@@ -309,7 +358,7 @@ match_repeats(DupObject **objs, int n, SameFn same)
  */
 static DupObject **
 scan_objects(FunctionCallInfo fcinfo, const char *sql, Size size,
-			 void (*fill) (DupObject *, HeapTuple, TupleDesc), SameFn same, int *n)
+			 FillFn fill, SameFn same, int *n)
 {
 	Oid			types[1] = {NAMEARRAYOID};
 	Datum		values[1];
@@ -355,13 +404,6 @@ exprs_equal(Node *a, Node *b)
 		return a == b;
 	return equal(a, b);
 }
-
-typedef struct RemapContext
-{
-	Oid			from;
-	Oid			to;
-	bool		ok;
-} RemapContext;
 
 /*
  * The attribute number of the column named like from's attnum in to, or
@@ -834,6 +876,20 @@ static const char *rls_roles_sql =
 "   AND r.rolname::pg_catalog.text NOT LIKE 'pg\\_%'"
 " ORDER BY r.rolname";
 
+/* The roles of rls_roles_sql, as a List of Oids. */
+static List *
+load_rls_roles(void)
+{
+	SPITupleTable *tt = dedup_catalog_query(rls_roles_sql, 0, NULL, NULL, NULL);
+	List	   *roles = NIL;
+	uint64		i;
+	bool		isnull;
+
+	for (i = 0; i < tt->numvals; i++)
+		roles = lappend_oid(roles, DatumGetObjectId(col_datum(tt->vals[i], tt->tupdesc, 1, &isnull)));
+	return roles;
+}
+
 static void
 fill_policy(DupObject *o, HeapTuple tup, TupleDesc desc)
 {
@@ -998,16 +1054,9 @@ dedup_duplicate_policies(PG_FUNCTION_ARGS)
 	int			i,
 				j;
 	int			start = 0;
-	bool		nulls_unused;
-	List	   *rls_roles = NIL;
 	DupObject **objs = scan_objects(fcinfo, policies_sql, sizeof(PolicyObj),
 									fill_policy, same_policy, &n);
-	SPITupleTable *tt = dedup_catalog_query(rls_roles_sql, 0, NULL, NULL, NULL);
-	uint64		r;
-
-	for (r = 0; r < tt->numvals; r++)
-		rls_roles = lappend_oid(rls_roles,
-								DatumGetObjectId(col_datum(tt->vals[r], tt->tupdesc, 1, &nulls_unused)));
+	List	   *rls_roles = load_rls_roles();
 
 	for (i = 0; i < n; i++)
 	{
@@ -1337,7 +1386,7 @@ static const char *compare_grants_sql =
 " WHERE x.privs IS DISTINCT FROM y.privs"
 " ORDER BY COALESCE(x.col, y.col) NULLS FIRST, 2";
 
-/* Put every row of a compare query into the result. */
+/* Put every row of a compare query (five text columns) into the result. */
 static void
 put_compare_rows(ReturnSetInfo *rsinfo, const char *sql, Datum *args)
 {
@@ -1345,6 +1394,10 @@ put_compare_rows(ReturnSetInfo *rsinfo, const char *sql, Datum *args)
 	SPITupleTable *tt = dedup_catalog_query(sql, 2, types, args, NULL);
 	uint64		i;
 	int			j;
+
+	for (j = 0; j < 5; j++)
+		if (SPI_gettypeid(tt->tupdesc, j + 1) != TEXTOID)
+			elog(ERROR, "dedup: compare query column %d is not text", j + 1);
 
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -1389,7 +1442,7 @@ map_trigger_to(TriggerObj *t, Oid to)
  */
 static void
 put_unmatched(ReturnSetInfo *rsinfo, const char *type, DupObject **as, int na,
-			  DupObject **bs, int nb, SameFn same, char *(*shown) (DupObject *))
+			  DupObject **bs, int nb, SameFn same, ShownFn shown)
 {
 	bool	   *b_matched = palloc0(sizeof(bool) * Max(nb, 1));
 	int			i,
@@ -1470,7 +1523,8 @@ same_index_and_validity(DupObject *a, DupObject *b)
  * Only differences: columns (one row per differing property), then
  * constraints, indexes, policies and triggers present on one side only
  * (compared by definition, never by name), RLS flags, and privileges.
- * Both tables are locked ACCESS SHARE, in OID order, while they are read.
+ * Both tables are locked ACCESS SHARE, in OID order, and read with a
+ * snapshot taken once the locks are granted.
  */
 Datum
 dedup_compare_tables(PG_FUNCTION_ARGS)
@@ -1505,6 +1559,11 @@ dedup_compare_tables(PG_FUNCTION_ARGS)
 					 errdetail("compare_tables compares ordinary and partitioned tables.")));
 	}
 
+	/*
+	 * Read with a snapshot taken after the locks: the statement's own may
+	 * predate a change we waited for.
+	 */
+	PushActiveSnapshot(GetLatestSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
 	args[0] = ObjectIdGetDatum(a);
@@ -1539,5 +1598,6 @@ dedup_compare_tables(PG_FUNCTION_ARGS)
 	put_compare_rows(rsinfo, compare_rls_sql, args);
 	put_compare_rows(rsinfo, compare_grants_sql, args);
 	SPI_finish();
+	PopActiveSnapshot();
 	return (Datum) 0;
 }
