@@ -12,20 +12,9 @@
 --     are one per table (film's film_fulltext_trigger runs another function),
 --     its foreign keys and checks are each defined once,
 --     and it has no row level security policies.
-\getenv pagila_dir PAGILA_DIR
 CREATE DATABASE dedup_pagila_objects;
 \c dedup_pagila_objects
-\set ECHO none
-SET client_min_messages = warning;
-\set pagila_schema :pagila_dir '/pagila-schema.sql'
-\set pagila_data :pagila_dir '/pagila-data.sql'
-\o /dev/null
-\i :pagila_schema
-\i :pagila_data
-\o
-RESET client_min_messages;
-SET search_path = public;
-\set ECHO all
+\i test/fixtures/pagila.psql
 CREATE EXTENSION dedup;
 SELECT tbl, index, duplicate_of, kind, drop_sql FROM dedup.duplicate_indexes();
 -- the two indexes of each pair are the same index, field for field

@@ -153,7 +153,7 @@ typedef struct RemapContext
 
 typedef bool (*SameFn) (DupObject *a, DupObject *b);
 typedef void (*FillFn) (DupObject *o, HeapTuple tup, TupleDesc desc);
-typedef char *(*ShownFn) (DupObject *o);
+typedef char *(*TextFn) (DupObject *o);
 
 /* reading catalog rows, matching */
 static Datum col_datum(HeapTuple tup, TupleDesc desc, int col, bool *isnull);
@@ -169,6 +169,8 @@ static DupObject **scan_objects(FunctionCallInfo fcinfo, const char *sql, Size s
 								FillFn fill, SameFn same, int *n);
 static Datum name_datum(const char *s);
 static Datum text_or_null(const char *s, bool *isnull);
+static void put_repeats(ReturnSetInfo *rsinfo, DupObject **objs, int n, TextFn definition,
+						TextFn drop);
 
 /* expressions */
 static bool exprs_equal(Node *a, Node *b);
@@ -189,6 +191,8 @@ static void match_prefixes(DupObject **objs, int n);
 /* constraints */
 static void fill_constraint(DupObject *o, HeapTuple tup, TupleDesc desc);
 static bool same_constraint(DupObject *oa, DupObject *ob);
+static char *constraint_definition(DupObject *o);
+static char *constraint_drop(DupObject *o);
 
 /* policies */
 static List *load_rls_roles(void);
@@ -205,15 +209,16 @@ static int	cmp_int16(const void *a, const void *b);
 static void fill_trigger(DupObject *o, HeapTuple tup, TupleDesc desc);
 static bool same_string(const char *a, const char *b);
 static bool same_trigger(DupObject *oa, DupObject *ob);
+static char *trigger_definition(DupObject *o);
+static char *trigger_drop(DupObject *o);
 
 /* compare_tables */
 static void put_compare_rows(ReturnSetInfo *rsinfo, const char *sql, Datum *args);
 static void map_index_to(IndexObj *x, Oid to);
 static void map_trigger_to(TriggerObj *t, Oid to);
 static void put_unmatched(ReturnSetInfo *rsinfo, const char *type, DupObject **as, int na,
-						  DupObject **bs, int nb, SameFn same, ShownFn shown);
-static char *index_shown(DupObject *o);
-static char *trigger_shown(DupObject *o);
+						  DupObject **bs, int nb, SameFn same, TextFn shown);
+static char *index_definition(DupObject *o);
 static int	without_constraint_indexes(DupObject **objs, int n);
 static bool same_index_and_validity(DupObject *a, DupObject *b);
 
@@ -389,6 +394,36 @@ text_or_null(const char *s, bool *isnull)
 {
 	*isnull = (s == NULL);
 	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/*
+ * The rows of duplicate_constraints and duplicate_triggers: (tbl, name,
+ * duplicate_of, definition, drop_sql) for each repeat, except a
+ * partition's or child's copy of its parent's.  drop() gives the statement
+ * that drops it, or NULL where dedup does not suggest the drop.
+ */
+static void
+put_repeats(ReturnSetInfo *rsinfo, DupObject **objs, int n, TextFn definition,
+			TextFn drop)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		DupObject  *o = objs[i];
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		CHECK_FOR_INTERRUPTS();
+		if (o->dup_of < 0 || o->inherited)
+			continue;
+		values[0] = ObjectIdGetDatum(o->relid);
+		values[1] = name_datum(o->name);
+		values[2] = name_datum(objs[o->dup_of]->name);
+		values[3] = text_or_null(definition(o), &nulls[3]);
+		values[4] = text_or_null(drop(o), &nulls[4]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -792,6 +827,21 @@ same_constraint(DupObject *oa, DupObject *ob)
 	return a->contype == b->contype && a->def && b->def && strcmp(a->def, b->def) == 0;
 }
 
+static char *
+constraint_definition(DupObject *o)
+{
+	return ((ConstraintObj *) o)->def;
+}
+
+/* NULL for a constraint whose index a foreign key uses */
+static char *
+constraint_drop(DupObject *o)
+{
+	if (o->rank > 0)
+		return NULL;
+	return psprintf("ALTER TABLE %s DROP CONSTRAINT %s", o->qualtable, quote_identifier(o->name));
+}
+
 /*
  * dedup.duplicate_constraints(schemas name[] DEFAULT NULL) RETURNS TABLE (
  *	 tbl regclass, constraint_name name, duplicate_of name, definition text,
@@ -806,31 +856,10 @@ dedup_duplicate_constraints(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			n;
-	int			i;
 	DupObject **objs = scan_objects(fcinfo, constraints_sql, sizeof(ConstraintObj),
 									fill_constraint, same_constraint, &n);
 
-	for (i = 0; i < n; i++)
-	{
-		ConstraintObj *k = (ConstraintObj *) objs[i];
-		Datum		values[5];
-		bool		nulls[5] = {0};
-
-		CHECK_FOR_INTERRUPTS();
-		if (k->obj.dup_of < 0 || k->obj.inherited)
-			continue;
-		values[0] = ObjectIdGetDatum(k->obj.relid);
-		values[1] = name_datum(k->obj.name);
-		values[2] = name_datum(objs[k->obj.dup_of]->name);
-		values[3] = CStringGetTextDatum(k->def);
-		if (k->obj.rank > 0)
-			nulls[4] = true;
-		else
-			values[4] = CStringGetTextDatum(psprintf("ALTER TABLE %s DROP CONSTRAINT %s",
-													 k->obj.qualtable,
-													 quote_identifier(k->obj.name)));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	put_repeats(rsinfo, objs, n, constraint_definition, constraint_drop);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -1178,6 +1207,18 @@ same_trigger(DupObject *oa, DupObject *ob)
 		exprs_equal(a->qual, b->qual);
 }
 
+static char *
+trigger_definition(DupObject *o)
+{
+	return ((TriggerObj *) o)->def;
+}
+
+static char *
+trigger_drop(DupObject *o)
+{
+	return psprintf("DROP TRIGGER %s ON %s", quote_identifier(o->name), o->qualtable);
+}
+
 /*
  * dedup.duplicate_triggers(schemas name[] DEFAULT NULL) RETURNS TABLE (
  *	 tbl regclass, trigger_name name, duplicate_of name, definition text,
@@ -1190,28 +1231,10 @@ dedup_duplicate_triggers(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			n;
-	int			i;
 	DupObject **objs = scan_objects(fcinfo, TRIGGER_QUERY(DEDUP_SCAN_FILTER),
 									sizeof(TriggerObj), fill_trigger, same_trigger, &n);
 
-	for (i = 0; i < n; i++)
-	{
-		TriggerObj *t = (TriggerObj *) objs[i];
-		Datum		values[5];
-		bool		nulls[5] = {0};
-
-		CHECK_FOR_INTERRUPTS();
-		if (t->obj.dup_of < 0 || t->obj.inherited)
-			continue;
-		values[0] = ObjectIdGetDatum(t->obj.relid);
-		values[1] = name_datum(t->obj.name);
-		values[2] = name_datum(objs[t->obj.dup_of]->name);
-		values[3] = text_or_null(t->def, &nulls[3]);
-		values[4] = CStringGetTextDatum(psprintf("DROP TRIGGER %s ON %s",
-												 quote_identifier(t->obj.name),
-												 t->obj.qualtable));
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-	}
+	put_repeats(rsinfo, objs, n, trigger_definition, trigger_drop);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -1442,7 +1465,7 @@ map_trigger_to(TriggerObj *t, Oid to)
  */
 static void
 put_unmatched(ReturnSetInfo *rsinfo, const char *type, DupObject **as, int na,
-			  DupObject **bs, int nb, SameFn same, ShownFn shown)
+			  DupObject **bs, int nb, SameFn same, TextFn shown)
 {
 	bool	   *b_matched = palloc0(sizeof(bool) * Max(nb, 1));
 	int			i,
@@ -1480,15 +1503,9 @@ put_unmatched(ReturnSetInfo *rsinfo, const char *type, DupObject **as, int na,
 }
 
 static char *
-index_shown(DupObject *o)
+index_definition(DupObject *o)
 {
 	return ((IndexObj *) o)->def;
-}
-
-static char *
-trigger_shown(DupObject *o)
-{
-	return ((TriggerObj *) o)->def;
 }
 
 /*
@@ -1581,7 +1598,7 @@ dedup_compare_tables(PG_FUNCTION_ARGS)
 	nib = without_constraint_indexes(ib, nib);
 	for (i = 0; i < nib; i++)
 		map_index_to((IndexObj *) ib[i], a);
-	put_unmatched(rsinfo, "index", ia, nia, ib, nib, same_index_and_validity, index_shown);
+	put_unmatched(rsinfo, "index", ia, nia, ib, nib, same_index_and_validity, index_definition);
 
 	put_compare_rows(rsinfo, compare_policies_sql, args);
 
@@ -1593,7 +1610,7 @@ dedup_compare_tables(PG_FUNCTION_ARGS)
 					  sizeof(TriggerObj), fill_trigger, &ntb);
 	for (i = 0; i < ntb; i++)
 		map_trigger_to((TriggerObj *) tb[i], a);
-	put_unmatched(rsinfo, "trigger", ta, nta, tb, ntb, same_trigger, trigger_shown);
+	put_unmatched(rsinfo, "trigger", ta, nta, tb, ntb, same_trigger, trigger_definition);
 
 	put_compare_rows(rsinfo, compare_rls_sql, args);
 	put_compare_rows(rsinfo, compare_grants_sql, args);
