@@ -187,6 +187,7 @@ static void
 check_merge(ExtMerge *m)
 {
 	Relation	erel;
+	Relation	brel;
 	TupleDesc	edesc;
 	List	   *pairs;
 	List	   *refused = NIL;
@@ -267,6 +268,7 @@ check_merge(ExtMerge *m)
 
 	/* the extension's columns: its own, or shared with the base */
 	erel = relation_open(m->ext, NoLock);
+	brel = relation_open(m->base, NoLock);
 	edesc = RelationGetDescr(erel);
 	for (i = 0; i < edesc->natts; i++)
 	{
@@ -291,7 +293,7 @@ check_merge(ExtMerge *m)
 												a->attidentity ? "identity" : "generated"));
 		if (!c->own)
 		{
-			Form_pg_attribute ba = TupleDescAttr(RelationGetDescr(relation_open(m->base, NoLock)), battnum - 1);
+			Form_pg_attribute ba = TupleDescAttr(RelationGetDescr(brel), battnum - 1);
 
 			if (ba->atttypid != a->atttypid || ba->atttypmod != a->atttypmod ||
 				ba->attcollation != a->attcollation)
@@ -312,6 +314,7 @@ check_merge(ExtMerge *m)
 		}
 		m->cols = lappend(m->cols, c);
 	}
+	relation_close(brel, NoLock);
 	relation_close(erel, NoLock);
 	m->ecols = dedup_column_names(m->ext);
 	foreach(lc, rows_ext_base(m, "SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid),"
