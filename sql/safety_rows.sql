@@ -10,7 +10,9 @@
 --    collation, numeric and jsonb scale) are conflicts: never counted
 --    present, never dropped with the source;
 --  - an inheritance child is never merged into its parent (nor the parent
---    anywhere).
+--    anywhere);
+--  - a foreign-table partition or child makes the row count unknown: every
+--    changing function refuses, and discovery does not call the tree empty.
 CREATE DATABASE dedup_safety_rows;
 \c dedup_safety_rows
 CREATE EXTENSION dedup;
@@ -149,6 +151,29 @@ SELECT * FROM dedup.merge_rows('ih_parent', 'ih_other', drop_source => true);
 SELECT * FROM dedup.merge_rows('ih_other', 'ih_parent');
 SELECT (SELECT count(*) FROM ih_parent) AS parent_rows, (SELECT count(*) FROM ONLY ih_parent) AS own_rows,
        (SELECT count(*) FROM ih_child) AS child_rows;
+
+-- A foreign partition or child: its rows cannot be counted, so no
+-- changing function goes on, and discovery does not call the table empty
+CREATE EXTENSION file_fdw;
+CREATE SERVER files FOREIGN DATA WRAPPER file_fdw;
+CREATE TABLE fp_events (id int, kind int) PARTITION BY LIST (kind);
+CREATE TABLE fp_events_local PARTITION OF fp_events FOR VALUES IN (1);
+CREATE FOREIGN TABLE fp_events_remote PARTITION OF fp_events FOR VALUES IN (2)
+  SERVER files OPTIONS (program 'echo 7,2', format 'csv');
+CREATE TABLE fp_keep (id int PRIMARY KEY, kind int);
+CREATE TABLE fp_plain (id int, kind int);
+CREATE FOREIGN TABLE fp_plain_remote () INHERITS (fp_plain)
+  SERVER files OPTIONS (program 'echo 8,3', format 'csv');
+SELECT count(*) AS rows_through_parent FROM fp_events;
+SELECT tbl, is_empty FROM dedup.inventory() WHERE tbl::text LIKE 'fp\_%' ORDER BY 1;
+SELECT dedup.drop_if_empty('fp_events');
+SELECT dedup.drop_if_empty('fp_plain', cascade => true);
+SELECT dedup.unpartition('fp_events');
+SELECT dedup.backup_table('fp_events');
+SELECT * FROM dedup.merge_rows('fp_events', 'fp_keep', drop_source => true);
+SELECT * FROM dedup.merge_rows('fp_plain', 'fp_keep');
+SELECT to_regclass('fp_events') IS NOT NULL AS events_kept, to_regclass('fp_plain') IS NOT NULL AS plain_kept,
+       (SELECT count(*) FROM fp_events) AS event_rows, (SELECT count(*) FROM fp_keep) AS keep_rows;
 
 -- Every refusal above changed nothing: the journal holds only the two
 -- merges that inserted nothing and counted the conflicts.
