@@ -104,8 +104,37 @@ AS 'MODULE_PATHNAME', 'dedup_journal_append_only'
 LANGUAGE C SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup._journal_append_only() FROM PUBLIC;
 
-CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON dedup.journal
+-- Rows are added only by dedup (as the journal's owner) and never changed,
+-- whatever privileges someone was granted on the table.
+CREATE TRIGGER journal_append_only BEFORE INSERT OR UPDATE OR DELETE ON dedup.journal
 FOR EACH ROW EXECUTE FUNCTION dedup._journal_append_only();
+CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON dedup.journal
+FOR EACH STATEMENT EXECUTE FUNCTION dedup._journal_append_only();
+
+-- Default privileges (ALTER DEFAULT PRIVILEGES without IN SCHEMA) gave the
+-- schema, the journal and its sequence to their grantees as they were
+-- created: CREATE on the schema would let a role plant an overload of one
+-- of dedup's functions, INSERT on the journal a forged entry.  Only the
+-- owner keeps any privilege.
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT 'SCHEMA' AS kind, pg_catalog.quote_ident(n.nspname) AS obj, a.grantee
+      FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'dedup' AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+    UNION
+    SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::pg_catalog.regclass::pg_catalog.text, a.grantee
+      FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'dedup'::pg_catalog.regnamespace
+       AND c.relkind IN ('r', 'S') AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+  LOOP
+    EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %s', r.kind, r.obj,
+                              CASE r.grantee WHEN 0 THEN 'PUBLIC'
+                                   ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END);
+  END LOOP;
+END $$;
 
 -- Definition capture (internal) ---------------------------------------------
 -- The underscore functions are called by dedup's own functions through SQL,
