@@ -36,7 +36,7 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension safety_rows safety_access
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension safety_rows safety_access hostile_names
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
