@@ -439,7 +439,8 @@ dedup_query_value_nulls(const char *sql, int nargs, Oid *types, Datum *values,
 						const char *nulls)
 {
 	(void) spi_run(sql, nargs, types, values, nulls, 0);
-	if (SPI_processed == 0)
+	/* a statement that returns no rows (DML without RETURNING) has no tuptable */
+	if (SPI_processed == 0 || SPI_tuptable == NULL)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
@@ -462,6 +463,8 @@ dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
 	uint64		i;
 
 	(void) spi_run(sql, nargs, types, values, nulls, 0);
+	if (SPI_tuptable == NULL)
+		return NIL;
 	for (i = 0; i < SPI_processed; i++)
 	{
 		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -484,6 +487,8 @@ dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
 	int			j;
 
 	(void) spi_run(sql, nargs, types, values, NULL, 0);
+	if (SPI_tuptable == NULL)
+		return NIL;
 	for (i = 0; i < SPI_processed; i++)
 	{
 		char	  **row = palloc(sizeof(char *) * SPI_tuptable->tupdesc->natts);
