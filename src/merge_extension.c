@@ -928,14 +928,16 @@ swap_in(ExtMerge *m)
 			dedup_exec_logged(&m->sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", m->bq, quote_identifier(c->name),
 												quote_literal_cstr(c->comment)));
 	}
-	foreach(lc, dedup_query_column(psprintf("SELECT pg_catalog.format('ALTER SEQUENCE %%s OWNED BY %s.%%I', d.objid::pg_catalog.regclass, a.attname)"
-											"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a"
-											"       ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
-											"  JOIN pg_catalog.pg_class sc ON sc.oid OPERATOR(pg_catalog.=) d.objid AND sc.relkind OPERATOR(pg_catalog.=) 'S'"
-											" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-											"   AND d.refobjid OPERATOR(pg_catalog.=) %u AND d.deptype OPERATOR(pg_catalog.=) 'a'"
-											"   AND d.refobjsubid OPERATOR(pg_catalog.>) 0", m->bq, m->ext),
-								   0, NULL, NULL, NULL))
+	/* (the base's name is a parameter: it may hold any character) */
+	foreach(lc, dedup_query_column("SELECT pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.%I', d.objid::pg_catalog.regclass, $2, a.attname)"
+								   "  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a"
+								   "       ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
+								   "  JOIN pg_catalog.pg_class sc ON sc.oid OPERATOR(pg_catalog.=) d.objid AND sc.relkind OPERATOR(pg_catalog.=) 'S'"
+								   " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								   "   AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.deptype OPERATOR(pg_catalog.=) 'a'"
+								   "   AND d.refobjsubid OPERATOR(pg_catalog.>) 0",
+								   2, (Oid[]) {OIDOID, TEXTOID},
+								   (Datum[]) {ObjectIdGetDatum(m->ext), CStringGetTextDatum(m->bq)}, NULL))
 		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
 	dedup_become(m->owner, &as);
 	foreach(lc, m->carry)
