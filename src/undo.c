@@ -351,7 +351,11 @@ undo_drop(int64 id, List **sql)
 	char	   *rows_backup = dedup_journal_field(id, "j.detail->>'rows_backup'");
 	char	   *ndeps;
 
-	dedup_replay_drop(id, true, sql);
+	/*
+	 * With rows to put back, they come back before what depended on the
+	 * table: a foreign key from another table checks them when it is added.
+	 */
+	dedup_replay_drop(id, rows_backup == NULL, sql);
 	if (rows_backup)
 	{
 		char	   *bak = dedup_journal_field(pg_strtoint64(rows_backup), "j.detail->>'backup'");
@@ -366,6 +370,9 @@ undo_drop(int64 id, List **sql)
 		(void) dedup_restore(bakid, dedup_lookup_relation(target));
 		*sql = lappend(*sql, psprintf("SELECT dedup.restore_backup(%s, %s)", quote_literal_cstr(bak),
 									  quote_literal_cstr(target)));
+		dedup_run_steps(id, rows_of(id, "SELECT s.sql, s.run_as FROM dedup.journal j,"
+									"       dedup._undo_steps(pg_catalog.jsonb_build_object('dependents', j.detail->'dependents')) s"
+									" WHERE j.id OPERATOR(pg_catalog.=) $1"), sql);
 	}
 	ndeps = dedup_journal_field(id, "(SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_array_elements(j.detail->'dependents') d"
 								"  WHERE d->>'drop' IS NOT NULL)");
