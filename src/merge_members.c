@@ -130,10 +130,16 @@ merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper
 	char	   *kq;
 	StringInfoData d;
 
+	if (keeper_name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("keeper must not be null"),
+				 errdetail("Nothing was changed."),
+				 errhint("Name the table to keep: dedup.merge_members(keeper => 'schema.table').")));
 	if (!OidIsValid(keeper))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table \"%s\" does not exist", keeper_name ? keeper_name : ""),
+				 errmsg("table \"%s\" does not exist", keeper_name),
 				 errdetail("Nothing was changed."),
 				 errhint("Name the table to keep: dedup.merge_members(keeper => 'schema.table').")));
 	if (!OidIsValid(ext) && ext_name != NULL)
