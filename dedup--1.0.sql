@@ -368,6 +368,8 @@ views AS (
    GROUP BY vc.oid, n.nspname),
 deps AS (
   SELECT 1 AS ord, depth, q AS name, owner, NULL::text AS tbl, NULL::name AS con,
+         coalesce((SELECT o.option_value::boolean FROM pg_options_to_table(reloptions) o
+                    WHERE o.option_name = 'security_invoker'), false) AS invoker,
          CASE relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END AS kind,
          format('DROP %s %s', CASE relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, q) AS drop,
          CASE relkind WHEN 'v' THEN
@@ -400,7 +402,7 @@ deps AS (
     FROM views
   UNION ALL
   SELECT 2, 0, format('%s on %I.%I', quote_ident(r.rulename), n.nspname, t.relname),
-         pg_get_userbyid(t.relowner), format('%I.%I', n.nspname, t.relname), r.rulename, 'rule',
+         pg_get_userbyid(t.relowner), format('%I.%I', n.nspname, t.relname), r.rulename, false, 'rule',
          format('DROP RULE %I ON %I.%I', r.rulename, n.nspname, t.relname),
          jsonb_build_array(pg_get_ruledef(r.oid)), '[]'::jsonb, '[]'::jsonb
     FROM pg_rewrite r JOIN pg_class t ON t.oid = r.ev_class AND t.relkind IN ('r', 'p')
@@ -410,7 +412,7 @@ deps AS (
                     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid = rel)
   UNION ALL
   SELECT 3, 0, format('%I on %I.%I', k.conname, n.nspname, t.relname),
-         pg_get_userbyid(t.relowner), format('%I.%I', n.nspname, t.relname), k.conname, 'foreign key',
+         pg_get_userbyid(t.relowner), format('%I.%I', n.nspname, t.relname), k.conname, false, 'foreign key',
          format('ALTER TABLE %I.%I DROP CONSTRAINT %I', n.nspname, t.relname, k.conname),
          jsonb_build_array(format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname,
                                   k.conname, pg_get_constraintdef(k.oid))),
@@ -423,12 +425,12 @@ deps AS (
    WHERE k.contype = 'f' AND k.confrelid = rel AND k.conrelid <> rel AND k.conparentid = 0
   UNION ALL
   SELECT 4, 0, format('%I.%I', n.nspname, t.relname), pg_get_userbyid(t.relowner),
-         format('%I.%I', n.nspname, t.relname), NULL, 'inheritance child', NULL, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb
+         format('%I.%I', n.nspname, t.relname), NULL, false, 'inheritance child', NULL, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb
     FROM pg_inherits h JOIN pg_class t ON t.oid = h.inhrelid AND NOT t.relispartition
     JOIN pg_namespace n ON n.oid = t.relnamespace
    WHERE h.inhparent = rel)
 SELECT coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'owner', owner, 'drop', drop,
-                                             'table', tbl, 'constraint', con,
+                                             'table', tbl, 'constraint', con, 'security_invoker', invoker,
                                              'create', "create", 'build', build, 'post', post)
                           ORDER BY ord, depth, name), '[]')
   FROM deps

@@ -226,29 +226,18 @@ dedup_action_cancel(DedupAction *act)
 }
 
 /*
- * Call just before the one statement whose rows are to be remembered: the
- * statement will run under the next command id (SPI advances the command
- * counter before each statement, and does so because we mark the current
- * one used).
+ * Call just after the statement whose rows are to be remembered: the
+ * (sub)transaction that wrote them, which they carry as xmin until they are
+ * changed.  undo selects them by it, and checks their content before it
+ * touches them.
  */
 void
-dedup_rows_begin(DedupRows *rows)
-{
-	CommandCounterIncrement();
-	(void) GetCurrentCommandId(true);
-	rows->cid = GetCurrentCommandId(false) + 1;
-	rows->count = 0;
-	rows->xid = 0;
-}
-
-/* Call just after it: the (sub)transaction that wrote the rows. */
-void
-dedup_rows_end(DedupRows *rows)
+dedup_rows_written(DedupRows *rows)
 {
 	rows->xid = U64FromFullTransactionId(GetCurrentFullTransactionId());
 }
 
-/* "key": {"table": ..., "xid": ..., "cid": ..., "count": ...} */
+/* "key": {"table": ..., "xid": ..., "count": ...} */
 void
 dedup_rows_json(StringInfo buf, const char *key, const char *table, DedupRows *rows)
 {
@@ -258,7 +247,6 @@ dedup_rows_json(StringInfo buf, const char *key, const char *table, DedupRows *r
 	appendStringInfoChar(&o, '{');
 	dedup_json_str(&o, "table", table);
 	dedup_json_str(&o, "xid", psprintf(UINT64_FORMAT, rows->xid));
-	dedup_json_raw(&o, "cid", psprintf("%u", rows->cid));
 	dedup_json_raw(&o, "count", psprintf(INT64_FORMAT, rows->count));
 	appendStringInfoChar(&o, '}');
 	dedup_json_raw(buf, key, o.data);

@@ -674,9 +674,18 @@ restore_target(DedupBackupInfo *b, Oid bakid, List **sql, char **recreated)
 								 " ORDER BY j.id DESC LIMIT 1", 1, types, args);
 	if (dropid)
 	{
+		int64		drop_entry = pg_strtoint64(dropid);
+
 		ereport(NOTICE,
 				(errmsg("recreating \"%s\" from journal entry %s", b->source_name, dropid)));
-		dedup_replay_drop(pg_strtoint64(dropid), false, sql);
+		/* a drop of its own is undone (and marked so); a step of another action is replayed */
+		if (dedup_journal_field(drop_entry, "j.parent") == NULL)
+		{
+			(void) dedup_undo_internal(drop_entry);
+			*sql = lappend(*sql, psprintf("SELECT dedup.undo(%s)", dropid));
+		}
+		else
+			dedup_replay_drop(drop_entry, DEDUP_REPLAY_TABLES, sql);
 		*recreated = psprintf("journal entry %s", dropid);
 	}
 	else
@@ -786,10 +795,9 @@ dedup_restore(Oid bakid, Oid target)
 									dedup_qualified_name(target), ins.data, ins.data, bakq);
 
 		dedup_become(dedup_rel_owner(target), &as);
-		dedup_rows_begin(&rows);
 		dedup_exec(stmt);
 		rows.count = (int64) SPI_processed;
-		dedup_rows_end(&rows);
+		dedup_rows_written(&rows);
 		dedup_unbecome(&as);
 		sql = lappend(sql, stmt);
 	}

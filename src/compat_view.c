@@ -278,6 +278,8 @@ dedup_compat_delete(PG_FUNCTION_ARGS)
 	rc = SPI_execute_with_args(upd.data, a->nkeys, types, values, nulls, false, 0);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "dedup: could not update %s: %s", a->base, SPI_result_code_string(rc));
+	/* a row the writer may not change (its policies) is not deleted */
+	i = (int) SPI_processed;
 	SPI_finish();
-	return PointerGetDatum(td->tg_trigtuple);
+	return PointerGetDatum(i > 0 ? td->tg_trigtuple : NULL);
 }

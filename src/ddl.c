@@ -439,7 +439,6 @@ dedup_query_value_nulls(const char *sql, int nargs, Oid *types, Datum *values,
 						const char *nulls)
 {
 	(void) spi_run(sql, nargs, types, values, nulls, 0);
-	/* a statement that returns no rows (DML without RETURNING) has no tuptable */
 	if (SPI_processed == 0 || SPI_tuptable == NULL)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -463,9 +462,7 @@ dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
 	uint64		i;
 
 	(void) spi_run(sql, nargs, types, values, nulls, 0);
-	if (SPI_tuptable == NULL)
-		return NIL;
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; SPI_tuptable != NULL && i < SPI_processed; i++)
 	{
 		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 
@@ -487,9 +484,7 @@ dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
 	int			j;
 
 	(void) spi_run(sql, nargs, types, values, NULL, 0);
-	if (SPI_tuptable == NULL)
-		return NIL;
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; SPI_tuptable != NULL && i < SPI_processed; i++)
 	{
 		char	  **row = palloc(sizeof(char *) * SPI_tuptable->tupdesc->natts);
 

@@ -77,19 +77,16 @@ extern bool dedup_try(void (*fn) (void *), void *arg, char **why);
 extern void dedup_action_cancel(DedupAction *act);
 
 /*
- * Rows one statement wrote: its transaction (or subtransaction) and command
- * ids, which the rows carry as xmin and cmin until someone changes them.
- * undo finds exactly those rows, and knows when any of them was changed.
+ * Rows one statement wrote: its transaction (or subtransaction), which the
+ * rows carry as xmin until someone changes them, and how many.
  */
 typedef struct DedupRows
 {
 	uint64		xid;			/* FullTransactionId */
-	CommandId	cid;
 	int64		count;
 } DedupRows;
 
-extern void dedup_rows_begin(DedupRows *rows);
-extern void dedup_rows_end(DedupRows *rows);
+extern void dedup_rows_written(DedupRows *rows);
 extern void dedup_rows_json(StringInfo buf, const char *key, const char *table, DedupRows *rows);
 
 /* access.c: who can read and write what, role by role */
@@ -207,9 +204,11 @@ extern void dedup_rebuild_swap(DedupRebuild *rb, List **sql);
 /* undo.c */
 extern char **dedup_step(const char *sql, const char *run_as);
 extern void dedup_run_steps(int64 id, List *steps, List **sql);
-extern void dedup_replay_drop(int64 id, bool with_dependents, List **sql);
-extern int64 dedup_rows_unchanged(const char *table, uint64 xid, CommandId cid);
-extern void dedup_undo_rows(int64 id, const char *key, List **sql);
+#define DEDUP_REPLAY_TABLES 1
+#define DEDUP_REPLAY_DEPENDENTS 2
+extern void dedup_replay_drop(int64 id, int what, List **sql);
+extern TransactionId dedup_rows_xid(uint64 xid, const char *table);
+extern int64 dedup_rows_differ(const char *a, const char *b, Oid as);
 extern void dedup_undo_sequences(int64 id, const char *key, List **sql);
 extern void dedup_undo_children(int64 id, List **sql);
 extern void dedup_undo_children_upto(int64 id, int64 last, List **sql);
@@ -244,6 +243,7 @@ extern int64 dedup_backup_entry(Oid relid);
 /* merge.c */
 extern void dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 						int64 *inserted, int64 *present, int64 *conflicts);
+extern void dedup_unmerge(int64 id, List **sql);
 
 /* undo.c */
 extern char *dedup_undo_internal(int64 journal_id);

@@ -240,19 +240,23 @@ plan_merge(Oid source, Oid keeper, ArrayType *given_key)
 			continue;
 		}
 		ka = TupleDescAttr(kdesc, kn - 1);
-		if (sa->atttypid != ka->atttypid || sa->atttypmod != ka->atttypmod ||
-			sa->attcollation != ka->attcollation)
+		if (sa->atttypid != ka->atttypid || sa->atttypmod != ka->atttypmod)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" is %s in \"%s\" but %s in \"%s\"", NameStr(sa->attname),
 							format_type_with_typemod(sa->atttypid, sa->atttypmod), get_rel_name(source),
 							format_type_with_typemod(ka->atttypid, ka->atttypmod), get_rel_name(keeper)),
-					 sa->attcollation != ka->attcollation && sa->atttypid == ka->atttypid &&
-					 sa->atttypmod == ka->atttypmod ?
-					 errdetail("Their collations differ (%s, %s); values are compared and copied only between columns of the same type, modifier and collation. Nothing was changed.",
-							   OidIsValid(sa->attcollation) ? get_collation_name(sa->attcollation) : "none",
-							   OidIsValid(ka->attcollation) ? get_collation_name(ka->attcollation) : "none") :
 					 errdetail("Values are compared and copied only between columns of the same type, modifier and collation: a cast could change them. Nothing was changed."),
+					 errhint("Change the column of one of them first, or merge by hand.")));
+		if (sa->attcollation != ka->attcollation)
+			ereport(ERROR,
+					(errcode(ERRCODE_COLLATION_MISMATCH),
+					 errmsg("column \"%s\" has collation %s in \"%s\" but %s in \"%s\"", NameStr(sa->attname),
+							OidIsValid(sa->attcollation) ? dedup_collation_name(sa->attcollation) : "none",
+							get_rel_name(source),
+							OidIsValid(ka->attcollation) ? dedup_collation_name(ka->attcollation) : "none",
+							get_rel_name(keeper)),
+					 errdetail("Values that one collation calls equal may differ in the other. Nothing was changed."),
 					 errhint("Change the column of one of them first, or merge by hand.")));
 		c = palloc0(sizeof(MergeColumn));
 		c->name = pstrdup(NameStr(sa->attname));
@@ -448,9 +452,8 @@ insert_missing(MergePlan *p, MergeResult *r, DedupRows *rows, List **sql)
 					p->kq, p->inscols, p->selcols, p->sq, p->kq, p->keymatch,
 					p->same, p->same, p->sq, p->kq, p->keymatch);
 	dedup_become(p->owner, &as);
-	dedup_rows_begin(rows);
 	res = dedup_query_rows(stmt, 0, NULL, NULL);
-	dedup_rows_end(rows);
+	dedup_rows_written(rows);
 	dedup_unbecome(&as);
 	row = (char **) linitial(res);
 	r->inserted = pg_strtoint64(row[0]);
@@ -627,4 +630,78 @@ dedup_merge_rows(PG_FUNCTION_ARGS)
 	values[2] = Int64GetDatum(r.conflicts);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
+}
+
+/*
+ * Undo of the insert of merge_rows entry id: the keeper's rows that its
+ * transaction wrote and that are, key and stored values, rows of the source
+ * (which is back by now: its drop, a step, was undone first).  Refused
+ * unless exactly as many as it inserted are found: a row changed or
+ * deleted since would otherwise be lost or kept wrongly.
+ */
+void
+dedup_unmerge(int64 id, List **sql)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+	List	   *r = dedup_journal_rows("SELECT j.detail->>'source', j.detail->>'keeper', j.detail->'rows'->>'xid',"
+									   "       j.detail->'rows'->>'count'"
+									   "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args);
+	char	  **e = (char **) linitial(r);
+	List	   *keycols = NIL;
+	ListCell   *lc;
+	Datum	   *elems;
+	Oid			source,
+				keeper;
+	int64		count = pg_strtoint64(e[3]);
+	int64		found;
+	MergePlan  *p;
+	char	   *cond;
+	char	   *stmt;
+	int			n = 0;
+	DedupAs		as;
+
+	if (count == 0)
+		return;
+	source = dedup_lookup_relation(e[0]);
+	keeper = dedup_lookup_relation(e[1]);
+	if (!OidIsValid(source) || !OidIsValid(keeper))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": %s no longer exists", id,
+						OidIsValid(source) ? e[1] : e[0]),
+				 errdetail("The rows it merged are found by comparing the two tables. Nothing was changed.")));
+	foreach(lc, dedup_journal_rows("SELECT k FROM dedup.journal j, pg_catalog.jsonb_array_elements_text(j.detail->'key') k"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args))
+		keycols = lappend(keycols, ((char **) lfirst(lc))[0]);
+	elems = palloc(sizeof(Datum) * list_length(keycols));
+	foreach(lc, keycols)
+	{
+		Name		nm = palloc0(NAMEDATALEN);
+
+		namestrcpy(nm, (char *) lfirst(lc));
+		elems[n++] = NameGetDatum(nm);
+	}
+	dedup_check_target(keeper, "undo a merge into");
+	dedup_lock_pair(source, ShareLock, keeper, ShareRowExclusiveLock);
+	p = plan_merge(source, keeper, construct_array(elems, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
+	cond = psprintf("k.xmin OPERATOR(pg_catalog.=) '%u'::pg_catalog.xid"
+					" AND EXISTS (SELECT 1 FROM %s s WHERE %s AND %s)",
+					dedup_rows_xid(strtou64(e[2], NULL, 10), p->kq), p->sq, p->keymatch, p->same);
+	dedup_become(dedup_rel_owner(keeper), &as);
+	found = count_of(psprintf("SELECT pg_catalog.count(*) FROM %s k WHERE %s", p->kq, cond));
+	dedup_unbecome(&as);
+	if (found != count)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": rows it merged into %s were changed since", id, p->kq),
+				 errdetail_plural("It inserted " INT64_FORMAT " row; " INT64_FORMAT " of it is still as it was. Undoing would lose what changed. Nothing was changed.",
+								  "It inserted " INT64_FORMAT " rows; " INT64_FORMAT " of them are still as they were. Undoing would lose what changed. Nothing was changed.",
+								  count, count, found),
+				 errhint("Compare the tables with dedup.missing_rows() and delete by hand what should go.")));
+	stmt = psprintf("DELETE FROM %s k WHERE %s", p->kq, cond);
+	dedup_become(dedup_rel_owner(keeper), &as);
+	dedup_exec(stmt);
+	dedup_unbecome(&as);
+	*sql = lappend(*sql, stmt);
 }

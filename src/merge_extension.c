@@ -102,6 +102,7 @@ typedef struct ExtMerge
 	List	   *repoint;		/* char *: foreign keys into the extension, pointing at the base */
 	List	   *repoint_names;	/* char *: "constraint on table", for the journal */
 	List	   *ecols;			/* char *: the extension's columns, in order */
+	char	   *definer_view;	/* the view definer dependents read, or NULL */
 
 	/* compare_rows */
 	int64		ext_rows;
@@ -314,8 +315,8 @@ check_merge(ExtMerge *m)
 		}
 		m->cols = lappend(m->cols, c);
 	}
-	relation_close(brel, NoLock);
 	relation_close(erel, NoLock);
+	relation_close(brel, NoLock);
 	m->ecols = dedup_column_names(m->ext);
 	foreach(lc, rows_ext_base(m, "SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid),"
 							  "       pg_catalog.col_description($1, a.attnum)"
@@ -352,6 +353,13 @@ check_merge(ExtMerge *m)
 							  " UNION ALL "
 							  "SELECT 'refuse', pg_catalog.format('rule %I', r.rulename) FROM pg_catalog.pg_rewrite r"
 							  " WHERE r.ev_class OPERATOR(pg_catalog.=) $1"
+							  " UNION ALL "
+							  "SELECT 'refuse', pg_catalog.format('%s %s, which reads it as its owner %s', d->>'kind', d->>'name', d->>'owner')"
+							  "  FROM pg_catalog.jsonb_array_elements(dedup._dependents($1::pg_catalog.regclass)) d"
+							  " WHERE d->>'kind' IN ('view', 'materialized view', 'rule') AND NOT (d->>'security_invoker')::pg_catalog.bool"
+							  "   AND pg_catalog.to_regrole(pg_catalog.quote_ident(d->>'owner')) OPERATOR(pg_catalog.<>)"
+							  "       (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1)"
+							  "   AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) (d->>'owner'))"
 							  " UNION ALL "
 							  "SELECT 'refuse', pg_catalog.format('membership in publication %I', p.pubname)"
 							  "  FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid OPERATOR(pg_catalog.=) pr.prpubid"
@@ -649,6 +657,7 @@ build_merged(ExtMerge *m)
 	ListCell   *lc;
 	int			natts;
 	int			i;
+	CommandId	cid;
 	DedupAs		as;
 
 	foreach(lc, m->cols)
@@ -701,7 +710,7 @@ build_merged(ExtMerge *m)
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 
 	CommandCounterIncrement();
-	m->rows.cid = GetCurrentCommandId(true);
+	cid = GetCurrentCommandId(true);
 	m->rows.count = 0;
 	bistate = GetBulkInsertState();
 	slots = palloc0(sizeof(TupleTableSlot *) * MERGE_BATCH);
@@ -726,7 +735,7 @@ build_merged(ExtMerge *m)
 			ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slots[n], true);
 			n++;
 		}
-		table_multi_insert(transient, slots, n, m->rows.cid, 0, bistate);
+		table_multi_insert(transient, slots, n, cid, 0, bistate);
 		for (i = 0; i < n; i++)
 			ExecClearTuple(slots[i]);
 		m->rows.count += n;
@@ -742,7 +751,7 @@ build_merged(ExtMerge *m)
 	FreeBulkInsertState(bistate);
 	table_finish_bulk_insert(transient, 0);
 	table_close(transient, NoLock);
-	m->rows.xid = U64FromFullTransactionId(GetCurrentFullTransactionId());
+	dedup_rows_written(&m->rows);
 	CommandCounterIncrement();
 
 	dedup_rebuild_indexes(m->rb);
@@ -803,11 +812,15 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 	StringInfoData cols;
 	StringInfoData keyargs;
 	List	   *own = column_names(m, true);
+	List	   *definer;
+	char	   *select;
 	ListCell   *lc;
 	char	   *trigger = dedup_derived_name(m->ename, "", "dedup_compat");
 	char	   *stmt;
 	Oid			types[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(drop_definition)};
+
+	m->definer_view = dedup_derived_name(m->ename, "", "dedup_rows");
 
 	initStringInfo(&cols);
 	foreach(lc, m->ecols)
@@ -821,10 +834,38 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 		else
 			appendStringInfo(&cols, "%sb.%s", cols.len ? ", " : "", quote_identifier(c));
 	}
-	dedup_exec_logged(&m->sql, psprintf("CREATE VIEW %s WITH (security_invoker = true) AS SELECT %s FROM %s b"
-										" WHERE NOT (ROW(%s) IS NULL)",
-										m->eq, cols.data, m->bq,
-										dedup_quoted_list_prefixed(own, "b.")));
+	select = psprintf("SELECT %s FROM %s b WHERE NOT (ROW(%s) IS NULL)", cols.data, m->bq,
+					  dedup_quoted_list_prefixed(own, "b."));
+
+	/*
+	 * Views and rules that read the extension as their owner (not
+	 * security_invoker) keep reading it as their owner: they are recreated
+	 * over a view that reads the base as the extension's owner did, which
+	 * then leaves the name to the compatibility view and is readable by its
+	 * owner only.
+	 */
+	definer = dedup_query_rows("SELECT s.sql, s.run_as FROM dedup._undo_steps(pg_catalog.jsonb_build_object('dependents',"
+							   "  (SELECT COALESCE(pg_catalog.jsonb_agg(d), '[]') FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') d"
+							   "    WHERE d->>'kind' IN ('view', 'materialized view', 'rule')"
+							   "      AND NOT (d->>'security_invoker')::pg_catalog.bool))) s", 1, types, args);
+	if (definer != NIL)
+	{
+		dedup_exec_logged(&m->sql, psprintf("CREATE VIEW %s AS %s", m->eq, select));
+		if (m->owner != GetUserId())
+			dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s OWNER TO %s", m->eq,
+												quote_identifier(GetUserNameFromId(m->owner, false))));
+		dedup_exec_logged(&m->sql, psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
+											quote_literal_cstr(m->eq)));
+		dedup_run_steps(0, definer, &m->sql);
+		dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s RENAME TO %s", m->eq, quote_identifier(m->definer_view)));
+		dedup_exec_logged(&m->sql, psprintf("COMMENT ON VIEW %s IS %s",
+											quote_qualified_identifier(get_namespace_name(get_rel_namespace(m->base)), m->definer_view),
+											quote_literal_cstr(psprintf("dedup: what read %s as its owner reads %s through this view", m->eq, m->bq))));
+	}
+	else
+		m->definer_view = NULL;
+
+	dedup_exec_logged(&m->sql, psprintf("CREATE VIEW %s WITH (security_invoker = true) AS %s", m->eq, select));
 	foreach(lc, m->cols)
 	{
 		ExtColumn  *c = (ExtColumn *) lfirst(lc);
@@ -867,11 +908,12 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 												quote_literal_cstr(c->comment)));
 	}
 
-	/* views and rules that read the extension read the view */
+	/* security_invoker views that read the extension read the compatibility view */
 	dedup_run_steps(0, dedup_query_rows(
 						"SELECT s.sql, s.run_as FROM dedup._undo_steps(pg_catalog.jsonb_build_object('dependents',"
 						"  (SELECT COALESCE(pg_catalog.jsonb_agg(d), '[]') FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') d"
-						"    WHERE d->>'kind' IN ('view', 'materialized view', 'rule')))) s", 1, types, args),
+						"    WHERE d->>'kind' IN ('view', 'materialized view', 'rule')"
+						"      AND (d->>'security_invoker')::pg_catalog.bool))) s", 1, types, args),
 					&m->sql);
 }
 
@@ -939,6 +981,10 @@ swap_in(ExtMerge *m)
 								   2, (Oid[]) {OIDOID, TEXTOID},
 								   (Datum[]) {ObjectIdGetDatum(m->ext), CStringGetTextDatum(m->bq)}, NULL))
 		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
+
+	/* the extension goes (its rows are in its backup), then what it had comes over */
+	m->drop_entry = dedup_execute_drop(plan, false, m->ext_backup);
+	m->sql = lappend(m->sql, psprintf("DROP TABLE %s  -- with what depended on it, journaled", m->eq));
 	dedup_become(m->owner, &as);
 	foreach(lc, m->carry)
 	{
@@ -948,10 +994,6 @@ swap_in(ExtMerge *m)
 	dedup_unbecome(&as);
 	foreach(lc, m->grants)
 		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
-
-	/* the extension goes (its rows are in its backup), then what pointed at it */
-	m->drop_entry = dedup_execute_drop(plan, false, m->ext_backup);
-	m->sql = lappend(m->sql, psprintf("DROP TABLE %s  -- with what depended on it, journaled", m->eq));
 	/* (PostgreSQL checks a foreign key as the referenced table's owner) */
 	foreach(lc, m->repoint)
 		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
@@ -986,6 +1028,8 @@ merge_detail(ExtMerge *m)
 	dedup_json_raw(&d, "foreign_keys_repointed", dedup_json_array(m->repoint_names));
 	dedup_json_raw(&d, "compat_view", m->compat_view ? "true" : "false");
 	dedup_json_str(&d, "compat_trigger", m->compat_view ? dedup_derived_name(m->ename, "", "dedup_compat") : NULL);
+	dedup_json_str(&d, "definer_view", m->definer_view ?
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(m->base)), m->definer_view) : NULL);
 	dedup_json_raw(&d, "base_backup", m->base_backup ? psprintf(INT64_FORMAT, m->base_backup) : "null");
 	dedup_json_raw(&d, "extension_backup", m->ext_backup ? psprintf(INT64_FORMAT, m->ext_backup) : "null");
 	dedup_json_raw(&d, "drop_entry", psprintf(INT64_FORMAT, m->drop_entry));
@@ -1014,9 +1058,77 @@ merge_extension_internal(ExtMerge *m)
 }
 
 /*
- * Undo of a merge_extension: refused unless the base's rows are still the
- * ones the merge wrote (none changed, none added or deleted since) and the
- * backups were taken.  The compatibility view and its triggers go, the
+ * What the merge of entry id put into base and was changed since, as lines
+ * of a detail; NULL when nothing: every base row's extension columns still
+ * hold what the extension's backup holds for it (NULL when it had no row),
+ * no row of the backup lost its base row, and every value the merge filled
+ * in is still there.  Writes to the base's own columns and new rows without
+ * extension values are no loss: undo keeps them.
+ */
+static char *
+merge_changed_since(int64 id, const char *bq, const char *ext_backup_entry, const char *base_backup_entry)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+	List	   *r = dedup_journal_rows(psprintf(
+		"SELECT (SELECT x.detail->>'backup' FROM dedup.journal x WHERE x.id OPERATOR(pg_catalog.=) %s),"
+		"       (SELECT x.detail->>'backup' FROM dedup.journal x WHERE x.id OPERATOR(pg_catalog.=) %s),"
+		"       (SELECT pg_catalog.string_agg(pg_catalog.format('b.%%I', c), ', ')"
+		"          FROM pg_catalog.jsonb_array_elements_text(j.detail->'columns_added') c),"
+		"       (SELECT pg_catalog.string_agg(pg_catalog.format('e.%%I', c), ', ')"
+		"          FROM pg_catalog.jsonb_array_elements_text(j.detail->'columns_added') c),"
+		"       (SELECT pg_catalog.string_agg(pg_catalog.format('b.%%I OPERATOR(pg_catalog.=) e.%%I', bk, ek), ' AND ')"
+		"          FROM ROWS FROM (pg_catalog.jsonb_array_elements_text(j.detail->'base_key'),"
+		"                          pg_catalog.jsonb_array_elements_text(j.detail->'extension_key')) u(bk, ek)),"
+		"       (SELECT pg_catalog.string_agg(pg_catalog.format('b.%%I OPERATOR(pg_catalog.=) bb.%%I', bk, bk), ' AND ')"
+		"          FROM pg_catalog.jsonb_array_elements_text(j.detail->'base_key') bk),"
+		"       j.detail->>'on_conflict'"
+		"  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1",
+		ext_backup_entry, base_backup_entry), 1, types, args);
+	char	  **e = (char **) linitial(r);
+	StringInfoData out;
+	ListCell   *lc;
+	int64		n;
+	DedupAs		as;
+
+	initStringInfo(&out);
+	dedup_become(dedup_rel_owner(dedup_lookup_relation(bq)), &as);
+	if (e[2])
+	{
+		n = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s b LEFT JOIN %s e ON %s"
+													 " WHERE NOT pg_catalog.record_image_eq(ROW(%s), ROW(%s))",
+													 bq, e[0], e[4], e[2], e[3]), 0, NULL, NULL));
+		if (n > 0)
+			appendStringInfo(&out, INT64_FORMAT " row%s of %s hold%s other values in the merged columns than the merge gave %s.\n",
+							 n, n == 1 ? "" : "s", bq, n == 1 ? "s" : "", n == 1 ? "it" : "them");
+	}
+	n = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
+												 e[0], bq, e[4]), 0, NULL, NULL));
+	if (n > 0)
+		appendStringInfo(&out, INT64_FORMAT " row%s of %s that had extension values %s deleted.\n",
+						 n, n == 1 ? "" : "s", bq, n == 1 ? "was" : "were");
+	foreach(lc, dedup_journal_rows("SELECT c FROM dedup.journal j, pg_catalog.jsonb_array_elements_text(j.detail->'columns_filled') c"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args))
+	{
+		const char *q = quote_identifier(((char **) lfirst(lc))[0]);
+		char	   *merged = strcmp(e[6], "take_extension") == 0 ?
+			psprintf("CASE WHEN e.%s IS NULL THEN bb.%s ELSE e.%s END", q, q, q) :
+			psprintf("CASE WHEN bb.%s IS NULL THEN e.%s ELSE bb.%s END", q, q, q);
+
+		n = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s b JOIN %s bb ON %s LEFT JOIN %s e ON %s"
+													 " WHERE NOT pg_catalog.record_image_eq(ROW(b.%s), ROW(%s))",
+													 bq, e[1], e[5], e[0], e[4], q, merged), 0, NULL, NULL));
+		if (n > 0)
+			appendStringInfo(&out, "Column %s of " INT64_FORMAT " row%s no longer holds what the merge filled in.\n",
+							 q, n, n == 1 ? "" : "s");
+	}
+	dedup_unbecome(&as);
+	return out.len > 0 ? out.data : NULL;
+}
+
+/*
+ * Undo of a merge_extension: refused when the backups were not taken, or
+ * when something the merge put in was changed since (merge_changed_since).  The compatibility view and its triggers go, the
  * foreign keys that were repointed go, base values that were filled are
  * put back from the base's backup, the added columns are dropped; then the
  * steps are undone, last first: the extension comes back with what
@@ -1027,17 +1139,15 @@ dedup_undo_merge_extension(int64 id, List **sql)
 {
 	List	   *r = dedup_journal_rows("SELECT j.detail->>'base', j.detail->>'extension', j.detail->>'base_backup',"
 									   "       j.detail->>'extension_backup', j.detail->>'compat_view', j.detail->>'compat_trigger',"
-									   "       j.detail->'rows'->>'xid', j.detail->'rows'->>'cid', j.detail->'rows'->>'count',"
-									   "       j.detail->>'drop_entry'"
+									   "       NULL, NULL, NULL,"
+									   "       j.detail->>'drop_entry', j.detail->>'definer_view'"
 									   "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1",
 									   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(id)});
 	char	  **e = (char **) linitial(r);
 	char	   *bq = e[0];
 	char	   *eq = e[1];
 	Oid			base = dedup_lookup_relation(bq);
-	int64		count = pg_strtoint64(e[8]);
-	int64		have;
-	char	   *total;
+	char	   *changed;
 	ListCell   *lc;
 	DedupAs		as;
 	Oid			types[1] = {INT8OID};
@@ -1055,14 +1165,12 @@ dedup_undo_merge_extension(int64 id, List **sql)
 				 errdetail("Without the backups the values as they were cannot be put back. Nothing was changed.")));
 	dedup_check_target(base, "undo a merge into");
 	dedup_lock_tree(base, AccessExclusiveLock);
-	have = dedup_rows_unchanged(bq, strtou64(e[6], NULL, 10), (CommandId) strtoul(e[7], NULL, 10));
-	total = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", bq), 0, NULL, NULL);
-	if (have != count || pg_strtoint64(total) != count)
+	changed = merge_changed_since(id, bq, e[3], e[2]);
+	if (changed)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot undo journal entry " INT64_FORMAT ": rows of %s were written since the merge", id, bq),
-				 errdetail("The merge left " INT64_FORMAT " rows; " INT64_FORMAT " of them are unchanged and the table holds %s. Undoing would lose what was written since. Nothing was changed.",
-						   count, have, total),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": what the merge put into %s was changed since", id, bq),
+				 errdetail_internal("%sUndoing would lose it. Nothing was changed.", changed),
 				 errhint("Restore from the journaled backups with dedup.restore_backup() and merge by hand what should stay.")));
 
 	/* the compatibility view, its trigger, the views recreated over it */
@@ -1084,6 +1192,8 @@ dedup_undo_merge_extension(int64 id, List **sql)
 		}
 		dedup_exec_logged(sql, psprintf("DROP TRIGGER %s ON %s", quote_identifier(e[5]), bq));
 		dedup_exec_logged(sql, psprintf("DROP VIEW %s", eq));
+		if (e[10])
+			dedup_exec_logged(sql, psprintf("DROP VIEW %s", e[10]));
 	}
 
 	/* foreign keys that were pointed at the base */

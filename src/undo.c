@@ -144,19 +144,21 @@ dedup_run_steps(int64 id, List *steps, List **sql)
  * taken or something the definition refers to is gone.
  */
 void
-dedup_replay_drop(int64 id, bool with_dependents, List **sql)
+dedup_replay_drop(int64 id, int what, List **sql)
 {
 	char	   *taken;
 	char	   *missing;
-	List	   *steps;
 
-	taken = first_of(id,
+	taken = first_of(id, psprintf(
 					 "SELECT x.name FROM dedup.journal j,"
 					 "  LATERAL (SELECT t->>'qualname' AS name FROM pg_catalog.jsonb_array_elements(j.detail->'tables') t"
+					 "            WHERE %s"
 					 "           UNION ALL"
 					 "           SELECT d->>'name' FROM pg_catalog.jsonb_array_elements(j.detail->'dependents') d"
-					 "            WHERE d->>'kind' IN ('view', 'materialized view')) x"
-					 " WHERE j.id OPERATOR(pg_catalog.=) $1 AND pg_catalog.to_regclass(x.name) IS NOT NULL");
+					 "            WHERE d->>'kind' IN ('view', 'materialized view') AND %s) x"
+					 " WHERE j.id OPERATOR(pg_catalog.=) $1 AND pg_catalog.to_regclass(x.name) IS NOT NULL",
+					 (what & DEDUP_REPLAY_TABLES) ? "true" : "false",
+					 (what & DEDUP_REPLAY_DEPENDENTS) ? "true" : "false"));
 	if (taken)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_TABLE),
@@ -188,106 +190,54 @@ dedup_replay_drop(int64 id, bool with_dependents, List **sql)
 				 errdetail("The dropped table refers to it. Nothing was changed."),
 				 errhint("Recreate %s first, then run the undo again.", missing)));
 
-	steps = rows_of(id, with_dependents ?
-					"SELECT s.sql, s.run_as FROM dedup.journal j, dedup._undo_steps(j.detail) s"
-					" WHERE j.id OPERATOR(pg_catalog.=) $1" :
-					"SELECT s.sql, s.run_as FROM dedup.journal j,"
-					"       dedup._undo_steps(j.detail OPERATOR(pg_catalog.-) 'dependents') s"
-					" WHERE j.id OPERATOR(pg_catalog.=) $1");
-	dedup_run_steps(id, steps, sql);
+	if (what & DEDUP_REPLAY_TABLES)
+		dedup_run_steps(id, rows_of(id, "SELECT s.sql, s.run_as FROM dedup.journal j,"
+									"       dedup._undo_steps(j.detail OPERATOR(pg_catalog.-) 'dependents') s"
+									" WHERE j.id OPERATOR(pg_catalog.=) $1"), sql);
+	if (what & DEDUP_REPLAY_DEPENDENTS)
+		dedup_run_steps(id, rows_of(id, "SELECT s.sql, s.run_as FROM dedup.journal j,"
+									"       dedup._undo_steps(pg_catalog.jsonb_build_object('dependents', j.detail->'dependents')) s"
+									" WHERE j.id OPERATOR(pg_catalog.=) $1"), sql);
 }
 
 /*
- * How many rows of table the journaled statement (xid, cid) wrote are
- * still as it left them, as the table's owner sees them.  Errors when the
- * transaction id could have wrapped around since.
+ * The 32-bit transaction id that rows a journaled statement wrote into
+ * table carry as xmin; an error when it could have wrapped around since.
  */
-int64
-dedup_rows_unchanged(const char *table, uint64 xid, CommandId cid)
+TransactionId
+dedup_rows_xid(uint64 xid, const char *table)
 {
-	Oid			relid = dedup_lookup_relation(table);
 	uint64		now = U64FromFullTransactionId(ReadNextFullTransactionId());
-	Oid			types[2] = {XIDOID, CIDOID};
-	Datum		args[2];
-	char	   *n;
-	DedupAs		as;
 
-	if (!OidIsValid(relid))
-		return -1;
 	if (now - xid > (uint64) 1 << 30)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot undo: the rows written into %s are too old to be told apart", table),
 				 errdetail("More than a billion transactions have run since. Nothing was changed."),
 				 errhint("Restore from the journaled backups with dedup.restore_backup() instead.")));
-	args[0] = TransactionIdGetDatum((TransactionId) (xid & 0xFFFFFFFF));
-	args[1] = CommandIdGetDatum(cid);
-	dedup_become(dedup_rel_owner(relid), &as);
-	n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s"
-								   " WHERE xmin OPERATOR(pg_catalog.=) $1 AND cmin OPERATOR(pg_catalog.=) $2",
-								   dedup_qualified_name(relid)), 2, types, args);
-	dedup_unbecome(&as);
-	return pg_strtoint64(n);
+	return (TransactionId) (xid & 0xFFFFFFFF);
 }
 
 /*
- * Delete the rows a journaled statement wrote into table (entry id's
- * detail->key: {table, xid, cid, count}), as the table's owner; refuse when
- * any of them was changed or deleted since.
+ * How many rows two queries of one text column do not have in common, as
+ * multisets (0: the same rows, each as many times).  Rows compare by their
+ * text form, ROW(...)::text, which is exact: 1.0 is not 1.00.  Runs as
+ * role as (InvalidOid: the caller).
  */
-void
-dedup_undo_rows(int64 id, const char *key, List **sql)
+int64
+dedup_rows_differ(const char *a, const char *b, Oid as)
 {
-	List	   *r = rows_of(id, psprintf("SELECT j.detail->%s->>'table', j.detail->%s->>'xid',"
-										 "       j.detail->%s->>'cid', j.detail->%s->>'count'"
-										 "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1",
-										 quote_literal_cstr(key), quote_literal_cstr(key),
-										 quote_literal_cstr(key), quote_literal_cstr(key)));
-	char	  **row;
-	uint64		xid;
-	CommandId	cid;
-	int64		count;
-	int64		have;
-	Oid			relid;
-	Oid			types[2] = {XIDOID, CIDOID};
-	Datum		args[2];
-	char	   *stmt;
-	DedupAs		as;
+	DedupAs		saved;
+	char	   *n;
 
-	if (r == NIL || ((char **) linitial(r))[0] == NULL)
-		return;
-	row = (char **) linitial(r);
-	xid = strtou64(row[1], NULL, 10);
-	cid = (CommandId) strtoul(row[2], NULL, 10);
-	count = pg_strtoint64(row[3]);
-	if (count == 0)
-		return;
-	relid = dedup_lookup_relation(row[0]);
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("cannot undo journal entry " INT64_FORMAT ": table %s no longer exists", id, row[0]),
-				 errdetail("Nothing was changed.")));
-	dedup_check_target(relid, "undo rows of");
-	dedup_lock_tree(relid, ShareRowExclusiveLock);
-	have = dedup_rows_unchanged(row[0], xid, cid);
-	if (have != count)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot undo journal entry " INT64_FORMAT ": rows it wrote into %s were changed since", id, row[0]),
-				 errdetail("It wrote " INT64_FORMAT " rows; " INT64_FORMAT " of them are still as it left them. Undoing would lose what changed. Nothing was changed.",
-						   count, have),
-				 errhint("Compare with the journaled backups, and restore by hand what should stay.")));
-	args[0] = TransactionIdGetDatum((TransactionId) (xid & 0xFFFFFFFF));
-	args[1] = CommandIdGetDatum(cid);
-	stmt = psprintf("DELETE FROM %s WHERE xmin OPERATOR(pg_catalog.=) $1 AND cmin OPERATOR(pg_catalog.=) $2",
-					dedup_qualified_name(relid));
-	dedup_become(dedup_rel_owner(relid), &as);
-	(void) dedup_query_column(stmt, 2, types, args, NULL);
-	dedup_unbecome(&as);
-	*sql = lappend(*sql, psprintf("DELETE FROM %s WHERE xmin = '%u' AND cmin = '%u'",
-								  dedup_qualified_name(relid),
-								  (TransactionId) (xid & 0xFFFFFFFF), cid));
+	if (OidIsValid(as))
+		dedup_become(as, &saved);
+	n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM (((%s) EXCEPT ALL (%s))"
+								   " UNION ALL ((%s) EXCEPT ALL (%s))) d", a, b, b, a),
+						  0, NULL, NULL);
+	if (OidIsValid(as))
+		dedup_unbecome(&saved);
+	return pg_strtoint64(n);
 }
 
 /*
@@ -351,11 +301,8 @@ undo_drop(int64 id, List **sql)
 	char	   *rows_backup = dedup_journal_field(id, "j.detail->>'rows_backup'");
 	char	   *ndeps;
 
-	/*
-	 * With rows to put back, they come back before what depended on the
-	 * table: a foreign key from another table checks them when it is added.
-	 */
-	dedup_replay_drop(id, rows_backup == NULL, sql);
+	/* the tables, their rows, then what depends on them (foreign keys check the rows) */
+	dedup_replay_drop(id, DEDUP_REPLAY_TABLES, sql);
 	if (rows_backup)
 	{
 		char	   *bak = dedup_journal_field(pg_strtoint64(rows_backup), "j.detail->>'backup'");
@@ -370,10 +317,8 @@ undo_drop(int64 id, List **sql)
 		(void) dedup_restore(bakid, dedup_lookup_relation(target));
 		*sql = lappend(*sql, psprintf("SELECT dedup.restore_backup(%s, %s)", quote_literal_cstr(bak),
 									  quote_literal_cstr(target)));
-		dedup_run_steps(id, rows_of(id, "SELECT s.sql, s.run_as FROM dedup.journal j,"
-									"       dedup._undo_steps(pg_catalog.jsonb_build_object('dependents', j.detail->'dependents')) s"
-									" WHERE j.id OPERATOR(pg_catalog.=) $1"), sql);
 	}
+	dedup_replay_drop(id, DEDUP_REPLAY_DEPENDENTS, sql);
 	ndeps = dedup_journal_field(id, "(SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_array_elements(j.detail->'dependents') d"
 								"  WHERE d->>'drop' IS NOT NULL)");
 	return psprintf("recreated table %s%s", target,
@@ -408,14 +353,52 @@ undo_backup(int64 id, List **sql)
 	return psprintf("dropped backup %s", bak);
 }
 
+/*
+ * Undo of a restore: the rows it inserted (those the restoring transaction
+ * wrote) go, if they are still exactly the backup's rows.
+ */
 static char *
 undo_restore(int64 id, List **sql)
 {
-	char	   *target = dedup_journal_field(id, "j.detail->>'target'");
+	List	   *r = rows_of(id, "SELECT j.detail->>'target', j.detail->>'backup', j.detail->'rows'->>'xid',"
+							"       j.detail->'rows'->>'count',"
+							"       (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ')"
+							"          FROM dedup.journal b, pg_catalog.jsonb_array_elements_text(b.detail->'columns') c"
+							"         WHERE b.id OPERATOR(pg_catalog.=) (j.detail->>'backup_entry')::pg_catalog.int8)"
+							"  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1");
+	char	  **e = (char **) linitial(r);
+	Oid			target = dedup_lookup_relation(e[0]);
+	Oid			bak = dedup_lookup_relation(e[1]);
+	TransactionId xid;
+	char	   *mine;
+	char	   *stmt;
+	DedupAs		as;
 
-	dedup_undo_rows(id, "rows", sql);
+	if (!OidIsValid(target) || !OidIsValid(bak))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": %s no longer exists", id,
+						OidIsValid(target) ? e[1] : e[0]),
+				 errdetail("Nothing was changed.")));
+	dedup_check_target(target, "undo a restore into");
+	dedup_lock_tree(target, ShareRowExclusiveLock);
+	xid = dedup_rows_xid(strtou64(e[2], NULL, 10), e[0]);
+	mine = psprintf("SELECT ROW(%s)::pg_catalog.text FROM %s WHERE xmin OPERATOR(pg_catalog.=) '%u'::pg_catalog.xid",
+					e[4], e[0], xid);
+	if (dedup_rows_differ(mine, psprintf("SELECT ROW(%s)::pg_catalog.text FROM %s", e[4], e[1]),
+						  dedup_rel_owner(target)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": the rows it restored into %s were changed since", id, e[0]),
+				 errdetail("They are no longer exactly the rows of %s. Undoing would lose what changed. Nothing was changed.", e[1]),
+				 errhint("Compare the table with the backup and delete by hand what should go.")));
+	stmt = psprintf("DELETE FROM %s WHERE xmin OPERATOR(pg_catalog.=) '%u'::pg_catalog.xid", e[0], xid);
+	dedup_become(dedup_rel_owner(target), &as);
+	dedup_exec(stmt);
+	dedup_unbecome(&as);
+	*sql = lappend(*sql, stmt);
 	dedup_undo_sequences(id, "sequences", sql);
-	return psprintf("deleted the rows restored into %s", target);
+	return psprintf("deleted the rows restored into %s", e[0]);
 }
 
 static char *
@@ -426,7 +409,7 @@ undo_merge_rows(int64 id, List **sql)
 	char	   *dropped = dedup_journal_field(id, "j.detail->>'dropped_source'");
 
 	dedup_undo_children(id, sql);
-	dedup_undo_rows(id, "rows", sql);
+	dedup_unmerge(id, sql);
 	dedup_undo_sequences(id, "sequences", sql);
 	return psprintf("deleted the rows merged from %s into %s%s", source, keeper,
 					strcmp(dropped, "true") == 0 ? psprintf(" and recreated %s", source) : "");

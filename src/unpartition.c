@@ -201,10 +201,9 @@ replace(Unpartition *u)
 									u->qual, ins.data, ins.data, dedup_qualified_name(u->backup));
 
 		dedup_become(u->owner, &as);
-		dedup_rows_begin(&u->rows);
 		dedup_exec(stmt);
 		u->rows.count = (int64) SPI_processed;
-		dedup_rows_end(&u->rows);
+		dedup_rows_written(&u->rows);
 		dedup_unbecome(&as);
 		u->sql = lappend(u->sql, stmt);
 	}
@@ -363,16 +362,14 @@ dedup_undo_unpartition(int64 id, List **sql)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(id)};
-	List	   *r = dedup_journal_rows("SELECT j.detail->>'table', (j.detail->>'drop_entry'), j.detail->'rows'->>'xid',"
-									   "       j.detail->'rows'->>'cid', j.detail->'rows'->>'count'"
+	List	   *r = dedup_journal_rows("SELECT j.detail->>'table', (j.detail->>'drop_entry'), NULL, NULL, NULL,"
+									   "       j.detail->>'backup'"
 									   "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args);
 	char	  **e = (char **) linitial(r);
 	char	   *qual = e[0];
 	int64		drop_entry = pg_strtoint64(e[1]);
-	int64		count = pg_strtoint64(e[4]);
 	Oid			plain;
-	int64		have;
-	char	   *total;
+	char	   *cols;
 	ListCell   *lc;
 
 	/* the look-alikes it absorbed: the steps after the drop, last first */
@@ -390,14 +387,14 @@ dedup_undo_unpartition(int64 id, List **sql)
 				 errdetail("Nothing was changed.")));
 	dedup_check_target(plain, "undo the unpartitioning of");
 	dedup_lock_tree(plain, AccessExclusiveLock);
-	have = dedup_rows_unchanged(qual, strtou64(e[2], NULL, 10), (CommandId) strtoul(e[3], NULL, 10));
-	total = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", qual), 0, NULL, NULL);
-	if (have != count || pg_strtoint64(total) != count)
+	cols = dedup_quoted_list(dedup_column_names(plain));
+	if (dedup_rows_differ(psprintf("SELECT ROW(%s)::pg_catalog.text FROM %s", cols, qual),
+						  psprintf("SELECT ROW(%s)::pg_catalog.text FROM %s", cols, e[5]),
+						  dedup_rel_owner(plain)) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot undo journal entry " INT64_FORMAT ": rows of %s were written since", id, qual),
-				 errdetail("Unpartitioning left " INT64_FORMAT " rows; " INT64_FORMAT " of them are unchanged and the table holds %s. Undoing would lose what was written since. Nothing was changed.",
-						   count, have, total),
+				 errdetail("It no longer holds exactly the rows of its backup %s. Undoing would lose what was written since. Nothing was changed.", e[5]),
 				 errhint("Restore from the journaled backup with dedup.restore_backup() instead.")));
 
 	/* the plain table and what it was given of the tree's dependents */
