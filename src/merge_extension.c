@@ -947,7 +947,11 @@ swap_in(ExtMerge *m)
 	plan = dedup_plan_drop(m->ext, true);
 
 	/* the WAL of the build goes out while readers still read */
-	XLogFlush(GetXLogInsertRecPtr());
+	/*
+	 * (the end of our last record: the insert position is past a page
+	 * header when it sits on a page boundary, and flushing to it fails)
+	 */
+	XLogFlush(XactLastRecEnd);
 
 	dedup_lock_pair(m->base, AccessExclusiveLock, m->ext, AccessExclusiveLock);
 	INSTR_TIME_SET_CURRENT(start);
