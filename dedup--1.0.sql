@@ -631,6 +631,13 @@ AS 'MODULE_PATHNAME', 'dedup_compat_delete'
 LANGUAGE C SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup._compat_insert(), dedup._compat_delete() FROM PUBLIC;
 
+-- True when each pair of arguments holds the same stored value (or both are
+-- null): record_image_eq() of two rows without forming them.  Used in the
+-- comparisons of missing_rows and merge_rows.
+CREATE FUNCTION dedup._same_values(VARIADIC "any") RETURNS boolean
+AS 'MODULE_PATHNAME', 'dedup_same_values'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
 CREATE FUNCTION dedup.missing_rows(source regclass, keeper regclass, key name[] DEFAULT NULL)
 RETURNS TABLE (status text, row_data jsonb)
 AS 'MODULE_PATHNAME', 'dedup_missing_rows'
