@@ -200,6 +200,7 @@ typedef struct DedupRebuild
 extern DedupRebuild *dedup_rebuild_begin(Oid table, List *added);
 extern void dedup_rebuild_indexes(DedupRebuild *rb);
 extern void dedup_rebuild_swap(DedupRebuild *rb, List **sql);
+extern void dedup_constraint_set_valid(Oid relid, const char *conname);
 
 /* undo.c */
 extern char **dedup_step(const char *sql, const char *run_as);

@@ -36,7 +36,9 @@
 #include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "commands/cluster.h"
 #include "commands/tablecmds.h"
@@ -44,6 +46,7 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -266,4 +269,50 @@ dedup_rebuild_swap(DedupRebuild *rb, List **sql)
 	}
 	foreach(lc, rb->reindex)
 		dedup_exec_logged(sql, psprintf("REINDEX INDEX %s", dedup_qualified_name(lfirst_oid(lc))));
+}
+
+/*
+ * Mark constraint conname of relid validated without scanning its rows:
+ * what ALTER TABLE ... VALIDATE CONSTRAINT records once its scan found no
+ * violation.  The caller has proven it holds (on the very rows the table
+ * now has, or by how they were built) and holds a lock on relid that
+ * keeps writers out.  The constraint was added NOT VALID in this
+ * transaction.
+ */
+void
+dedup_constraint_set_valid(Oid relid, const char *conname)
+{
+	Relation	conrel;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData skey[3];
+	HeapTuple	tuple;
+	HeapTuple	copy;
+
+	rel = table_open(relid, NoLock);
+	conrel = table_open(ConstraintRelationId, RowExclusiveLock);
+	ScanKeyInit(&skey[0], Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&skey[1], Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(InvalidOid));
+	ScanKeyInit(&skey[2], Anum_pg_constraint_conname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(conname));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 3, skey);
+	tuple = systable_getnext(scan);
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "dedup: constraint \"%s\" of %s not found", conname, dedup_qualified_name(relid));
+	if (((Form_pg_constraint) GETSTRUCT(tuple))->contype != CONSTRAINT_CHECK &&
+		((Form_pg_constraint) GETSTRUCT(tuple))->contype != CONSTRAINT_FOREIGN)
+		elog(ERROR, "dedup: constraint \"%s\" of %s is not a check or foreign key", conname,
+			 dedup_qualified_name(relid));
+	copy = heap_copytuple(tuple);
+	((Form_pg_constraint) GETSTRUCT(copy))->convalidated = true;
+	CatalogTupleUpdate(conrel, &copy->t_self, copy);
+	InvokeObjectPostAlterHook(ConstraintRelationId, ((Form_pg_constraint) GETSTRUCT(copy))->oid, 0);
+	heap_freetuple(copy);
+	systable_endscan(scan);
+	table_close(conrel, RowExclusiveLock);
+	CacheInvalidateRelcache(rel);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
 }
