@@ -251,7 +251,8 @@ SELECT tbl, role FROM dedup.duplicate_groups() WHERE keeper = 'mm_people'::regcl
 SELECT step, action, target FROM dedup.merge_members('mm_people', NULL);
 SELECT string_agg(id || '=' || name, ',' ORDER BY id) AS people, to_regclass('mm_people_old') IS NOT NULL AS other_kept
   FROM mm_people;
-SELECT step, action, target FROM dedup.merge_members('mm_people', NULL, ARRAY['mm_people_old']);
+-- named explicitly, it is kept and the step says why
+SELECT step, action, target, detail FROM dedup.merge_members('mm_people', NULL, ARRAY['mm_people_old']);
 SELECT string_agg(id || '=' || name, ',' ORDER BY id) AS people FROM mm_people;
 
 -- backup_table never takes a planted table for a backup --------------------------

@@ -195,6 +195,7 @@ typedef struct DedupRebuild
 	char	   *transientq;		/* its quoted qualified name */
 	List	   *pairs;			/* Oid pairs: an index of the table, its copy */
 	List	   *reindex;		/* Oid: indexes rebuilt after the swap */
+	bool		kept_stamps;	/* rows kept their xmin: the table keeps its relfrozenxid */
 } DedupRebuild;
 
 extern DedupRebuild *dedup_rebuild_begin(Oid table, List *added);

@@ -36,6 +36,8 @@
 #include "postgres.h"
 
 #include "access/heapam.h"
+#include "access/heapam_xlog.h"
+#include "access/rewriteheap.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -51,7 +53,9 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/procarray.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -699,32 +703,32 @@ take_backups(ExtMerge *m)
 
 /*
  * build_merged
- *		On entry both tables are locked SHARE: readers go on.  Creates the
- *		transient heap (the base's columns, then the extension's own), fills
- *		it with one join read after the locks, each row written as it comes
- *		(nothing runs but the join: no trigger, default or constraint, as
- *		for CLUSTER), and builds the base's indexes on it.  m->rows records
- *		the rows written: undo finds them by it.
+ *		On entry both tables are locked SHARE: readers go on, writers wait.
+ *		Creates the transient heap (the base's columns, then the
+ *		extension's own) and fills it with one join read after the locks,
+ *		nothing run but the join (no trigger, default or constraint).  Each
+ *		row is written as CLUSTER writes it (rewriteheap.c): it keeps the
+ *		transaction stamp (xmin) of the base row it comes from, so rows an
+ *		earlier action wrote are still told apart by it, and undoing that
+ *		action still finds them.  Then builds the base's indexes on it.
  */
 static void
 build_merged(ExtMerge *m)
 {
 	List	   *added = NIL;
-	List	   *own = column_names(m, true);
 	StringInfoData sel;
 	Relation	base;
 	Relation	transient;
 	TupleDesc	desc;
 	SPIPlanPtr	plan;
 	Portal		portal;
-	BulkInsertState bistate;
-	TupleTableSlot **slots;
+	RewriteState rw;
+	Snapshot	snap;
 	Datum	   *values;
 	bool	   *nulls;
 	ListCell   *lc;
 	int			natts;
 	int			i;
-	CommandId	cid;
 	DedupAs		as;
 
 	foreach(lc, m->cols)
@@ -734,20 +738,20 @@ build_merged(ExtMerge *m)
 	m->sql = lappend(m->sql, psprintf("-- %s rebuilt beside it as %s, with the columns of %s",
 									  m->bq, m->rb->transientq, m->eq));
 
-	/* one output column per attribute of the transient heap, in order */
+	/* the base row's ctid, then one output column per attribute of the transient heap */
 	base = table_open(m->base, NoLock);
 	transient = table_open(m->rb->transient, NoLock);
 	desc = RelationGetDescr(transient);
 	natts = desc->natts;
 	initStringInfo(&sel);
+	appendStringInfoString(&sel, "b.ctid");
 	for (i = 0; i < natts; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(desc, i);
 		const char *q = quote_identifier(NameStr(a->attname));
 		ExtColumn  *shared = NULL;
 
-		if (i > 0)
-			appendStringInfoString(&sel, ", ");
+		appendStringInfoString(&sel, ", ");
 		if (a->attisdropped)
 		{
 			appendStringInfoString(&sel, "NULL");
@@ -765,7 +769,6 @@ build_merged(ExtMerge *m)
 		else
 			appendStringInfo(&sel, "CASE WHEN b.%s IS NULL THEN e.%s ELSE b.%s END", q, q, q);
 	}
-	table_close(base, NoLock);
 
 	/* read as the owner, with a snapshot taken after the locks */
 	dedup_become(m->owner, &as);
@@ -773,56 +776,71 @@ build_merged(ExtMerge *m)
 					   0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "dedup: could not prepare the merge: %s", SPI_result_code_string(SPI_result));
-	PushActiveSnapshot(GetLatestSnapshot());
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	PushActiveSnapshot(snap);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 
-	CommandCounterIncrement();
-	cid = GetCurrentCommandId(true);
+	/* nothing is frozen or dropped: every row keeps its stamp as it is */
+	rw = begin_heap_rewrite(base, transient, GetOldestNonRemovableTransactionId(base),
+							base->rd_rel->relfrozenxid, base->rd_rel->relminmxid);
 	m->rows.count = 0;
-	bistate = GetBulkInsertState();
-	slots = palloc0(sizeof(TupleTableSlot *) * MERGE_BATCH);
-	values = palloc(sizeof(Datum) * Max(natts, 1));
-	nulls = palloc(sizeof(bool) * Max(natts, 1));
+	values = palloc(sizeof(Datum) * (natts + 1));
+	nulls = palloc(sizeof(bool) * (natts + 1));
 	for (;;)
 	{
 		uint64		r;
-		int			n = 0;
 
 		SPI_cursor_fetch(portal, true, MERGE_BATCH);
 		if (SPI_processed == 0)
 			break;
 		for (r = 0; r < SPI_processed; r++)
 		{
+			HeapTupleData old;
+			Buffer		buf;
+			HeapTuple	stamp;
+			HeapTuple	tup;
+
 			heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, values, nulls);
+			old.t_self = *(ItemPointer) DatumGetPointer(values[0]);
+			if (!heap_fetch(base, snap, &old, &buf, false))
+				elog(ERROR, "dedup: row (%u,%u) of %s vanished while locked",
+					 ItemPointerGetBlockNumber(&old.t_self), ItemPointerGetOffsetNumber(&old.t_self), m->bq);
+			stamp = heap_copytuple(&old);
+			ReleaseBuffer(buf);
+
+			/*
+			 * Its inserting transaction and command as they are; no deleter
+			 * or locker (none can be left by the swap, which waits for
+			 * them), no update chain.
+			 */
+			HeapTupleHeaderSetXmax(stamp->t_data, InvalidTransactionId);
+			stamp->t_data->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_UPDATED);
+			stamp->t_data->t_infomask |= HEAP_XMAX_INVALID;
+			stamp->t_data->t_ctid = stamp->t_self;
+
 			for (i = 0; i < natts; i++)
 				if (TupleDescAttr(desc, i)->attisdropped)
-					nulls[i] = true;
-			if (slots[n] == NULL)
-				slots[n] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-			ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slots[n], true);
-			n++;
+					nulls[i + 1] = true;
+			tup = heap_form_tuple(desc, values + 1, nulls + 1);
+			rewrite_heap_tuple(rw, stamp, tup);
+			heap_freetuple(tup);
+			heap_freetuple(stamp);
+			m->rows.count++;
 		}
-		table_multi_insert(transient, slots, n, cid, 0, bistate);
-		for (i = 0; i < n; i++)
-			ExecClearTuple(slots[i]);
-		m->rows.count += n;
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
 	}
+	end_heap_rewrite(rw);
 	SPI_cursor_close(portal);
 	PopActiveSnapshot();
+	UnregisterSnapshot(snap);
 	dedup_unbecome(&as);
-	for (i = 0; i < MERGE_BATCH; i++)
-		if (slots[i])
-			ExecDropSingleTupleTableSlot(slots[i]);
-	FreeBulkInsertState(bistate);
-	table_finish_bulk_insert(transient, 0);
 	table_close(transient, NoLock);
-	dedup_rows_written(&m->rows);
+	table_close(base, NoLock);
 	CommandCounterIncrement();
 
+	m->rb->kept_stamps = true;
 	dedup_rebuild_indexes(m->rb);
-	(void) own;
 }
 
 /*
@@ -1149,7 +1167,6 @@ merge_detail(ExtMerge *m)
 	dedup_json_raw(&d, "base_backup", m->base_backup ? psprintf(INT64_FORMAT, m->base_backup) : "null");
 	dedup_json_raw(&d, "extension_backup", m->ext_backup ? psprintf(INT64_FORMAT, m->ext_backup) : "null");
 	dedup_json_raw(&d, "drop_entry", psprintf(INT64_FORMAT, m->drop_entry));
-	dedup_rows_json(&d, "rows", m->bq, &m->rows);
 	dedup_json_raw(&d, "sql", dedup_json_array(m->sql));
 	appendStringInfoChar(&d, '}');
 	return d.data;

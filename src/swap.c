@@ -144,10 +144,12 @@ get_rel_toast(Oid relid)
 /*
  * Swap the storage of relations r1 and r2 in pg_class (as cluster.c's
  * swap_relation_files does for non-mapped relations), and with toast their
- * TOAST links, with the dependencies that go with them.
+ * TOAST links, with the dependencies that go with them.  With keep_xids,
+ * r1 keeps its relfrozenxid and relminmxid: its new rows kept the xmin of
+ * its old ones, which they bound.
  */
 static void
-swap_storage(Oid r1, Oid r2, bool toast)
+swap_storage(Oid r1, Oid r2, bool toast, bool keep_xids)
 {
 	Relation	pg_class = table_open(RelationRelationId, RowExclusiveLock);
 	HeapTuple	t1 = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(r1));
@@ -177,7 +179,7 @@ swap_storage(Oid r1, Oid r2, bool toast)
 	SWAP(relpages, tmp_pages);
 	SWAP(reltuples, tmp_tuples);
 	SWAP(relallvisible, tmp_allvisible);
-	if (f1->relkind != RELKIND_INDEX)
+	if (f1->relkind != RELKIND_INDEX && !keep_xids)
 	{
 		SWAP(relfrozenxid, tmp_xid);
 		SWAP(relminmxid, tmp_mxid);
@@ -250,9 +252,9 @@ dedup_rebuild_swap(DedupRebuild *rb, List **sql)
 	ListCell   *lc;
 	Oid			toast;
 
-	swap_storage(rb->table, rb->transient, true);
+	swap_storage(rb->table, rb->transient, true, rb->kept_stamps);
 	for (lc = list_head(rb->pairs); lc != NULL; lc = lnext(rb->pairs, lnext(rb->pairs, lc)))
-		swap_storage(lfirst_oid(lc), lfirst_oid(lnext(rb->pairs, lc)), false);
+		swap_storage(lfirst_oid(lc), lfirst_oid(lnext(rb->pairs, lc)), false, false);
 
 	dedup_exec(psprintf("DROP TABLE %s", rb->transientq));
 	*sql = lappend(*sql, psprintf("-- storage of %s swapped with a rebuilt copy", dedup_qualified_name(rb->table)));
