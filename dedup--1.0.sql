@@ -506,14 +506,16 @@ ORDER BY 1
 $$;
 
 -- The statements that undo a journaled drop, in order, each with the role
--- it runs as (NULL: the caller): every table's sequences, CREATE and owner
--- (parents first), then its constraints and indexes as its owner and the
--- rest of its definition (children first), then the dependents.
-CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS TABLE (sql text, run_as text)
+-- it runs as (NULL: the caller) and its phase: 1, every table's sequences,
+-- CREATE and owner (parents first); 2, its constraints and indexes as its
+-- owner and the rest of its definition (children first): an undo puts the
+-- rows back between 1 and 2, so that indexes are built once and foreign
+-- keys checked once; 3, the dependents.
+CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS TABLE (sql text, run_as text, phase int)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT s, r FROM (
+SELECT s, r, phase FROM (
   SELECT 1 AS phase, t.ord, p.n, p.s, NULL::text AS r
     FROM jsonb_array_elements(detail -> 'tables') WITH ORDINALITY t(d, ord),
          jsonb_array_elements_text((t.d -> 'pre')

@@ -206,7 +206,9 @@ extern void dedup_constraint_set_valid(Oid relid, const char *conname);
 /* undo.c */
 extern char **dedup_step(const char *sql, const char *run_as);
 extern void dedup_run_steps(int64 id, List *steps, List **sql);
-#define DEDUP_REPLAY_TABLES 1
+#define DEDUP_REPLAY_CREATE 1		/* the tables, empty, without constraints or indexes */
+#define DEDUP_REPLAY_BUILD 4		/* their constraints, indexes and the rest */
+#define DEDUP_REPLAY_TABLES (DEDUP_REPLAY_CREATE | DEDUP_REPLAY_BUILD)
 #define DEDUP_REPLAY_DEPENDENTS 2
 extern void dedup_replay_drop(int64 id, int what, List **sql);
 extern TransactionId dedup_rows_xid(uint64 xid, const char *table);
