@@ -737,7 +737,6 @@ dedup_restore(Oid bakid, Oid target)
 	char	   *recreated = NULL;
 	Oid			types[1] = {INT8OID};
 	Datum		args[1];
-	DedupAs		as;
 
 	dedup_check_target(bakid, "restore from");
 	b = dedup_journal_backup_of(bakid);
@@ -798,11 +797,7 @@ dedup_restore(Oid bakid, Oid target)
 		char	   *stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
 									dedup_qualified_name(target), ins.data, ins.data, bakq);
 
-		dedup_become(dedup_rel_owner(target), &as);
-		dedup_exec(stmt);
-		rows.count = (int64) SPI_processed;
-		dedup_rows_written(&rows);
-		dedup_unbecome(&as);
+		dedup_write_rows(stmt, dedup_rel_owner(target), &rows);
 		sql = lappend(sql, stmt);
 	}
 	CommandCounterIncrement();

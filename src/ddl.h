@@ -86,7 +86,7 @@ typedef struct DedupRows
 	int64		count;
 } DedupRows;
 
-extern void dedup_rows_written(DedupRows *rows);
+extern void dedup_write_rows(const char *stmt, Oid as, DedupRows *rows);
 extern void dedup_rows_json(StringInfo buf, const char *key, const char *table, DedupRows *rows);
 
 /* access.c: who can read and write what, role by role */

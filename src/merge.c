@@ -513,7 +513,6 @@ insert_missing(MergePlan *p, MergeResult *r, DedupRows *rows, List **sql)
 	char	   *count;
 	char	   *stmt;
 	char	  **row;
-	DedupAs		as;
 
 	count = psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE %s)"
 					 "  FROM %s s JOIN %s k ON %s",
@@ -525,11 +524,8 @@ insert_missing(MergePlan *p, MergeResult *r, DedupRows *rows, List **sql)
 	stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
 					" SELECT %s FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s)",
 					p->kq, p->inscols, p->selcols, p->sq, p->kq, p->keymatch);
-	dedup_become(p->owner, &as);
-	r->inserted = dedup_exec(stmt);
-	dedup_rows_written(rows);
-	dedup_unbecome(&as);
-	rows->count = r->inserted;
+	dedup_write_rows(stmt, p->owner, rows);
+	r->inserted = rows->count;
 	*sql = lappend(*sql, stmt);
 }
 
