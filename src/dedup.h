@@ -31,7 +31,8 @@ typedef enum DedupUnknown
 	DEDUP_NO_PRIVILEGE,			/* caller lacks SELECT */
 	DEDUP_RLS,					/* row level security filters the caller */
 	DEDUP_OTHER_TEMP,			/* temporary table of another session */
-	DEDUP_GONE					/* dropped while we looked */
+	DEDUP_GONE,					/* dropped while we looked */
+	DEDUP_FOREIGN				/* a partition or child is a foreign table */
 } DedupUnknown;
 
 typedef enum DedupRole
