@@ -20,6 +20,11 @@ SELECT dedup.rollback_sql(merge_extensions => true) \g results/plan_sql_rollback
 SELECT dedup.plan_sql() \g results/plan_sql_plan_default.sql
 \pset format aligned
 \pset tuples_only off
+-- (each script is run as the text of a variable: psql would put its file
+-- name and line numbers before every message of a file it reads)
+\set plan `cat results/plan_sql_plan.sql`
+\set rollback `cat results/plan_sql_rollback.sql`
+\set plan_default `cat results/plan_sql_plan_default.sql`
 
 \c contrib_regression
 CREATE DATABASE dedup_plan_sql_apply TEMPLATE dedup_plan_sql;
@@ -46,9 +51,7 @@ DROP EXTENSION dedup CASCADE;
 \set ECHO all
 SELECT pg_temp.state() AS before \gset
 SET client_min_messages = warning;
-\set ECHO none
-\i results/plan_sql_plan.sql
-\set ECHO all
+:plan
 RESET client_min_messages;
 SELECT pg_temp.state() = :'applied' AS same_as_apply;
 SELECT md5(string_agg(format('%s %s %s', r, stmt, result), E'\n' ORDER BY r, stmt)) = :'applied_access' AS same_access
@@ -56,21 +59,15 @@ SELECT md5(string_agg(format('%s %s %s', r, stmt, result), E'\n' ORDER BY r, stm
 SELECT tgname, tgrelid::regclass, tgfoid::regproc FROM pg_trigger WHERE tgname LIKE '%dedup_compat' ORDER BY 2;
 
 -- ... run again: every step is done already, nothing changes ...
-\set ECHO none
-\i results/plan_sql_plan.sql
-\set ECHO all
+:plan
 SELECT pg_temp.state() = :'applied' AS unchanged;
 
 -- ... and the rollback puts it back exactly, twice over.
 SET client_min_messages = warning;
-\set ECHO none
-\i results/plan_sql_rollback.sql
-\set ECHO all
+:rollback
 RESET client_min_messages;
 SELECT pg_temp.state() = :'before' AS restored;
-\set ECHO none
-\i results/plan_sql_rollback.sql
-\set ECHO all
+:rollback
 SELECT pg_temp.state() = :'before' AS unchanged;
 
 -- A write into a duplicate after planning: the guard fails, nothing changes.
@@ -82,9 +79,7 @@ INSERT INTO members_full_orphans VALUES (900, 'late@example.org', 'Late', '2026-
 SELECT pg_temp.state() AS before \gset
 \set VERBOSITY terse
 SET client_min_messages = warning;
-\set ECHO none
-\i results/plan_sql_plan.sql
-\set ECHO all
+:plan
 RESET client_min_messages;
 \set VERBOSITY default
 SELECT pg_temp.state() = :'before' AS unchanged;
@@ -101,9 +96,7 @@ BEGIN;
 SELECT count(*) AS steps FROM dedup.apply();
 SELECT pg_temp.state() AS applied \gset
 ROLLBACK;
-\set ECHO none
-\i results/plan_sql_plan_default.sql
-\set ECHO all
+:plan_default
 RESET client_min_messages;
 SELECT pg_temp.state() = :'applied' AS same_as_apply;
 

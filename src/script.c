@@ -1344,6 +1344,7 @@ forward_merge_extension(Script *sc, DedupStep *s)
 	exec_all(&b, x->p->carry);
 	exec_all(&b, x->p->grants);
 	exec_all(&b, x->p->repoint);
+	exec_all(&b, x->p->validate);
 
 	/* its name: a view that answers as the table did */
 	if (x->definer_view)
