@@ -106,6 +106,7 @@ check_lock_budget(DedupPlan *plan)
 	ListCell   *lc;
 	int64		needed = 50;
 	int			ndrops = 0;
+	int			nother = 0;
 	int64		per_backend = max_locks_per_xact;
 	int64		slots;
 	int64		budget;
@@ -127,11 +128,13 @@ check_lock_budget(DedupPlan *plan)
 				needed += 3;
 				break;
 			case DEDUP_STEP_BACKUP:
+				nother++;
 				needed += 8;
 				break;
 			case DEDUP_STEP_UNPARTITION:
 			case DEDUP_STEP_MERGE_EXTENSION:
 			case DEDUP_STEP_MERGE_ROWS:
+				nother++;
 				tables = lappend_oid(tables, s->relid);
 				needed += 40;
 				break;
@@ -155,8 +158,8 @@ check_lock_budget(DedupPlan *plan)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("the plan needs about " INT64_FORMAT " locks, more than one transaction should take", needed),
-				 errdetail("Its %d drops and %d other steps hold their locks until the transaction ends. The shared lock table has room for max_locks_per_transaction (" INT64_FORMAT ") × (max_connections (%d) + max_prepared_transactions (%d)) = " INT64_FORMAT " locks, and dedup.apply() takes at most half of it. Nothing was changed.",
-						   ndrops, list_length(plan->steps) - ndrops, per_backend, maxconn, maxprep, slots),
+				 errdetail("Its %d drops and %d other changes hold their locks until the transaction ends. The shared lock table has room for max_locks_per_transaction (" INT64_FORMAT ") × (max_connections (%d) + max_prepared_transactions (%d)) = " INT64_FORMAT " locks, and dedup.apply() takes at most half of it. Nothing was changed.",
+						   ndrops, nother, per_backend, maxconn, maxprep, slots),
 				 errhint("Raise max_locks_per_transaction to at least " INT64_FORMAT " and restart the server, or apply one schema at a time: dedup.apply(schemas => '{name}').",
 						 (needed * 2 + (maxconn + maxprep) - 1) / (maxconn + maxprep))));
 }

@@ -182,7 +182,6 @@ keep(PlanBuild *pb, DedupTable *t, const char *hazard, char *reason)
 	s->hazard = hazard ? pstrdup(hazard) : NULL;
 	s->reason = reason;
 	pb->keeps = lappend(pb->keeps, s);
-	pb->plan->stay = list_append_unique_oid(pb->plan->stay, t->relid);
 }
 
 /* The backup of t before a step changes or drops it (once per table). */
@@ -598,7 +597,6 @@ plan_extension(PlanBuild *pb, PlanGroup *g, DedupTable *t)
 	s->sql = psprintf("SELECT * FROM dedup.merge_extension(%s, %s)", lit(g->keeper->qualname), lit(t->qualname));
 	pb->ext_merges = lappend(pb->ext_merges, s);
 	pb->plan->changed = list_append_unique_oid(pb->plan->changed, g->keeper->relid);
-	pb->plan->stay = list_append_unique_oid(pb->plan->stay, t->relid);
 }
 
 /* (subtransaction body) why unpartition would refuse, as an error */
@@ -681,33 +679,33 @@ static void
 settle_drops(PlanBuild *pb)
 {
 	DedupCatalog *cat = pb->plan->cat;
+	bool	   *dropped = palloc0(sizeof(bool) * Max(cat->ntables, 1));
 	bool		changed = true;
+	ListCell   *lc;
 
+	foreach(lc, pb->drops)
+		dropped[dedup_table_index(cat, ((DedupStep *) lfirst(lc))->relid)] = true;
 	while (changed)
 	{
-		ListCell   *lc;
-
 		changed = false;
 		foreach(lc, pb->drops)
 		{
 			DedupStep  *s = (DedupStep *) lfirst(lc);
-			DedupTable *t = dedup_find_table(cat, s->relid);
+			int			ti = dedup_table_index(cat, s->relid);
+			DedupTable *t = &cat->tables[ti];
 			ListCell   *fc;
 
 			foreach(fc, t->referenced_by)
 			{
 				DedupFk    *fk = (DedupFk *) lfirst(fc);
-				ListCell   *dc;
-				bool		dropped = false;
+				int			from = dedup_table_index(cat, fk->from);
 
-				foreach(dc, pb->drops)
-					if (((DedupStep *) lfirst(dc))->relid == fk->from)
-						dropped = true;
-				if (dropped)
+				if (from >= 0 && dropped[from])
 					continue;
 				keep(pb, t, "blocked", psprintf("empty, but foreign key %s from %s, which stays, refers to it",
 												 quote_identifier(fk->conname), dedup_qualified_name(fk->from)));
 				pb->drops = foreach_delete_current(pb->drops, lc);
+				dropped[ti] = false;
 				changed = true;
 				break;
 			}
@@ -715,7 +713,6 @@ settle_drops(PlanBuild *pb)
 	}
 	list_sort(pb->drops, cmp_drop_order);
 	{
-		ListCell   *lc;
 		int			n = 0;
 
 		foreach(lc, pb->drops)
@@ -754,7 +751,7 @@ dedup_build_plan(ArrayType *schemas, bool merge_extensions)
 	plan->schemas_text = schemas ?
 		dedup_schemas_text(schemas) : NULL;
 	cat = plan->cat = dedup_load_catalog(schemas, false);
-	dedup_build_groups(cat, true);
+	dedup_build_groups(cat, false);
 
 	memset(&pb, 0, sizeof(pb));
 	pb.plan = plan;
@@ -772,10 +769,12 @@ dedup_build_plan(ArrayType *schemas, bool merge_extensions)
 		PlanGroup  *pg = &groups[t->group_id];
 
 		CHECK_FOR_INTERRUPTS();
+		/* discovery read "empty or not"; a member with rows is counted exactly */
+		if (t->unknown_reason == DEDUP_KNOWN && t->nrows > 0)
+			dedup_probe_table(t, true);
 		if (t->role == DEDUP_ROLE_KEEPER)
 		{
 			pg->keeper = t;
-			plan->stay = list_append_unique_oid(plan->stay, t->relid);
 			plan_keeper(&pb, pg);
 		}
 		else if (t->role == DEDUP_ROLE_EXTENSION)

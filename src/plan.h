@@ -71,8 +71,7 @@ typedef struct DedupPlan
 	char	   *schemas_text;	/* for messages and statements: '{public}' or NULL */
 	bool		merge_extensions;
 	List	   *steps;			/* DedupStep *, in order */
-	List	   *stay;			/* Oid: group members that stay (the baseline's tables) */
-	List	   *changed;		/* Oid: of those, the ones a step changes */
+	List	   *changed;		/* Oid: keepers a step changes (rows, columns, storage) */
 } DedupPlan;
 
 /* plan.c */

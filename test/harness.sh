@@ -137,6 +137,8 @@ SELECT group_id, tbl, role, row_count, round(similarity::numeric, 2) AS similari
   FROM dedup.duplicate_groups();
 SELECT duplicate, keeper, keeper_rows, safe_to_drop, drop_order, blockers
   FROM dedup.find_empty_duplicates() ORDER BY drop_order;
+\pset format unaligned
+SELECT dedup.report();
 SQL
 }
 

@@ -32,3 +32,29 @@ compare() {
 	printf 'median: %s %s ms, %s %s ms, ratio %.3f\n' "$na" "$ta" "$nb" "$tb" \
 		"$(awk -v a="$ta" -v b="$tb" 'BEGIN {print a / b}')"
 }
+
+# lookalike_db DB BASES: schema bench with BASES base tables of 10 rows, each
+# with v3_, _2026_01, _backup_20260118 and _old empty look-alikes
+# (5 x BASES tables); the database the discovery and plan benchmarks share.
+lookalike_db() {
+	local db=$1 bases=$2
+	"${PSQL[@]}" -c "CREATE DATABASE $db"
+	"${PSQL[@]}" -d "$db" <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION dedup;
+CREATE SCHEMA bench;
+DO \$\$
+BEGIN
+  FOR i IN 1..$bases LOOP
+    EXECUTE format('CREATE TABLE bench.%I (id int PRIMARY KEY, name text, created_at timestamptz)', 'entity' || i);
+    EXECUTE format('INSERT INTO bench.%I SELECT g, %L, now() FROM generate_series(1, 10) g', 'entity' || i, 'n');
+    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.%I)', 'v3_entity' || i, 'entity' || i);
+    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.%I)', 'entity' || i || '_2026_01', 'entity' || i);
+    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.%I)', 'entity' || i || '_backup_20260118', 'entity' || i);
+    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.%I)', 'entity' || i || '_old', 'entity' || i);
+    IF i % 200 = 0 THEN COMMIT; END IF;
+  END LOOP;
+END \$\$;
+VACUUM ANALYZE;
+SQL
+}

@@ -11,23 +11,8 @@ set -euo pipefail
 DB=dedup_bench_discovery
 BASES=${BASES:-2000}
 
-"${PSQL[@]}" -c "CREATE DATABASE $DB"
+lookalike_db "$DB" "$BASES"
 "${PSQL[@]}" -d "$DB" <<SQL
-SET client_min_messages = warning;
-CREATE EXTENSION dedup;
-CREATE SCHEMA bench;
-DO \$\$
-BEGIN
-  FOR i IN 1..$BASES LOOP
-    EXECUTE format('CREATE TABLE bench.%I (id int PRIMARY KEY, name text, created_at timestamptz)', 'entity' || i);
-    EXECUTE format('INSERT INTO bench.%I SELECT g, %L, now() FROM generate_series(1, 10) g', 'entity' || i, 'n');
-    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.%I)', 'v3_entity' || i, 'entity' || i);
-    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.%I)', 'entity' || i || '_2026_01', 'entity' || i);
-    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.%I)', 'entity' || i || '_backup_20260118', 'entity' || i);
-    EXECUTE format('CREATE TABLE bench.%I (LIKE bench.%I)', 'entity' || i || '_old', 'entity' || i);
-    IF i % 200 = 0 THEN COMMIT; END IF;
-  END LOOP;
-END \$\$;
 CREATE FUNCTION bench.not_exists_loop() RETURNS int LANGUAGE plpgsql AS \$\$
 DECLARE r record; empty boolean; n int := 0;
 BEGIN
@@ -38,7 +23,6 @@ BEGIN
   END LOOP;
   RETURN n;
 END \$\$;
-VACUUM ANALYZE;
 SQL
 echo "tables: $("${PSQL[@]}" -d "$DB" -At -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'bench'::regnamespace AND relkind = 'r'")"
 echo "empty duplicates found: $("${PSQL[@]}" -d "$DB" -At -c "SELECT count(*) FROM dedup.find_empty_duplicates('{bench}')")"
