@@ -14,7 +14,9 @@
  */
 #include "postgres.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "access/relation.h"
 #include "catalog/namespace.h"
@@ -26,6 +28,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -151,13 +154,33 @@ static const char *sizes_sql =
 " WHERE s.relfilenode OPERATOR(pg_catalog.<>) 0";
 
 /*
+ * The directory a relation's files are in, open, for fstatat(): looking up
+ * one name in it instead of a whole path per file (most relations share a
+ * directory, so it is opened once).
+ */
+typedef struct StorageDir
+{
+	char	   *path;
+	int			fd;				/* -1: not open, stat() whole paths */
+} StorageDir;
+
+static void
+storage_dir_close(StorageDir *dir)
+{
+	if (dir->fd >= 0)
+		close(dir->fd);
+	dir->fd = -1;
+	dir->path = NULL;
+}
+
+/*
  * Bytes of every fork and segment of one relation's storage, as
  * calculate_relation_size() in dbsize.c counts them; a file that is gone
  * (dropped or rewritten meanwhile) counts as empty.  A segment follows
  * only a full one, and only unlogged relations have an init fork.
  */
 static int64
-storage_bytes(Oid spc, Oid filenode, char persistence)
+storage_bytes(StorageDir *dir, Oid spc, Oid filenode, char persistence)
 {
 	int64		total = 0;
 	ForkNumber	fork;
@@ -165,18 +188,32 @@ storage_bytes(Oid spc, Oid filenode, char persistence)
 	for (fork = 0; fork <= MAX_FORKNUM; fork++)
 	{
 		char	   *path;
+		char	   *slash;
 		unsigned int seg;
 
 		if (fork == INIT_FORKNUM && persistence != RELPERSISTENCE_UNLOGGED)
 			continue;
 		path = dedup_relation_path(spc, filenode, persistence == RELPERSISTENCE_TEMP, fork);
+		slash = strrchr(path, '/');
+		if (slash && (dir->path == NULL || strlen(dir->path) != (size_t) (slash - path) ||
+					  strncmp(dir->path, path, slash - path) != 0))
+		{
+			storage_dir_close(dir);
+			dir->path = pnstrdup(path, slash - path);
+			dir->fd = open(dir->path, O_RDONLY | O_DIRECTORY | PG_BINARY, 0);
+		}
 		for (seg = 0;; seg++)
 		{
 			struct stat st;
 			char	   *name = seg == 0 ? path : psprintf("%s.%u", path, seg);
+			int			rc;
 
 			CHECK_FOR_INTERRUPTS();
-			if (stat(name, &st) < 0)
+			if (slash && dir->fd >= 0)
+				rc = fstatat(dir->fd, name + (slash - path) + 1, &st, 0);
+			else
+				rc = stat(name, &st);
+			if (rc < 0)
 			{
 				if (errno == ENOENT)
 					break;
@@ -190,6 +227,20 @@ storage_bytes(Oid spc, Oid filenode, char persistence)
 		}
 	}
 	return total;
+}
+
+/*
+ * Settings for catalog queries over many tables, until AtEOXact_GUC(true,
+ * the level returned): no JIT (compiling each query costs more than it
+ * saves on catalog scans).
+ */
+int
+dedup_catalog_settings(void)
+{
+	int			nest = NewGUCNestLevel();
+
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nest;
 }
 
 /* Run a read-only catalog query; errors if it does not return rows. */
@@ -308,10 +359,12 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	ArrayType  *oidarr;
 	uint64		i;
 	int			t;
+	int			nest;
 
 	cat->cxt = cxt;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
+	nest = dedup_catalog_settings();
 
 	/* tables */
 	argtypes[0] = NAMEARRAYOID;
@@ -462,6 +515,8 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 
 	if (with_sizes)
 	{
+		StorageDir	dir = {NULL, -1};
+
 		for (t = 0; t < cat->ntables; t++)
 			cat->tables[t].total_bytes = 0;
 		tt = dedup_catalog_query(sizes_sql, 1, argtypes, args, nulls);
@@ -476,11 +531,13 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 			if (!OidIsValid(filenode))
 				tbl->total_bytes = -1;	/* another session's temporary table */
 			else
-				tbl->total_bytes += storage_bytes(get_oid(tt->vals[i], tt->tupdesc, 2), filenode,
+				tbl->total_bytes += storage_bytes(&dir, get_oid(tt->vals[i], tt->tupdesc, 2), filenode,
 												  DatumGetChar(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull)));
 		}
+		storage_dir_close(&dir);
 	}
 
+	AtEOXact_GUC(true, nest);
 	SPI_finish();
 
 	/* names are parsed and ranked once, for every table */

@@ -159,6 +159,7 @@ struct SPITupleTable;
 extern struct SPITupleTable *dedup_catalog_query(const char *sql, int nargs, Oid *argtypes,
 												 Datum *values, const char *nulls);
 extern DedupCatalog *dedup_load_catalog(ArrayType *schemas, bool with_sizes);
+extern int	dedup_catalog_settings(void);
 extern DedupTable *dedup_find_table(DedupCatalog *cat, Oid relid);
 extern int	dedup_table_index(DedupCatalog *cat, Oid relid);
 extern void dedup_load_columns(DedupCatalog *cat, DedupTable *t);

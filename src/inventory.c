@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/tuplestore.h"
 
@@ -32,16 +33,18 @@ PG_FUNCTION_INFO_V1(dedup_inventory);
  * open each table: on 100,000 tables that was seconds).
  */
 static const char *columns_sql =
-"SELECT a.attrelid, pg_catalog.count(*)::pg_catalog.int4 FROM pg_catalog.pg_attribute a"
-" WHERE a.attrelid OPERATOR(pg_catalog.=) ANY ($1) AND a.attnum OPERATOR(pg_catalog.>) 0"
-"   AND NOT a.attisdropped GROUP BY a.attrelid";
+"SELECT a.attrelid, pg_catalog.count(*)::pg_catalog.int4"
+"  FROM pg_catalog.unnest($1::pg_catalog.oid[]) s(oid)"
+"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) s.oid"
+" WHERE a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped GROUP BY a.attrelid";
 static const char *pk_sql =
 "SELECT k.conrelid, pg_catalog.array_agg(a.attname ORDER BY u.n)"
-"  FROM pg_catalog.pg_constraint k"
+"  FROM pg_catalog.unnest($1::pg_catalog.oid[]) s(oid)"
+"  JOIN pg_catalog.pg_constraint k ON k.conrelid OPERATOR(pg_catalog.=) s.oid"
 " CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, n)"
 "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid"
 "                               AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
-" WHERE k.contype OPERATOR(pg_catalog.=) 'p' AND k.conrelid OPERATOR(pg_catalog.=) ANY ($1)"
+" WHERE k.contype OPERATOR(pg_catalog.=) 'p'"
 " GROUP BY k.conrelid";
 
 /* Fill ncols and the primary key of every table of cat from the catalogs. */
@@ -54,6 +57,7 @@ load_columns_and_keys(DedupCatalog *cat)
 	MemoryContext old;
 	uint64		r;
 	int			i;
+	int			nest;
 
 	for (i = 0; i < cat->ntables; i++)
 	{
@@ -63,6 +67,7 @@ load_columns_and_keys(DedupCatalog *cat)
 	args[0] = PointerGetDatum(construct_array(oids, cat->ntables, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
+	nest = dedup_catalog_settings();
 	if (SPI_execute_with_args(columns_sql, 1, types, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "dedup: catalog query failed");
 	for (r = 0; r < SPI_processed; r++)
@@ -93,6 +98,7 @@ load_columns_and_keys(DedupCatalog *cat)
 		t->npk = n;
 	}
 	MemoryContextSwitchTo(old);
+	AtEOXact_GUC(true, nest);
 	SPI_finish();
 }
 
