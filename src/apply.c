@@ -293,6 +293,7 @@ apply_internal(ArrayType *schemas, bool merge_extensions)
 	ListCell   *lc;
 	StringInfoData d;
 	List	   *lines = NIL;
+	int			quiet;
 
 	/* nothing to do: no journal entry, nothing changed */
 	if (!dedup_plan_changes_something(plan))
@@ -317,6 +318,10 @@ apply_internal(ArrayType *schemas, bool merge_extensions)
 	check_reviewed(plan, baseline);
 
 	act = dedup_action_begin("apply");
+	/* each step's result says what it did: the notices of the functions it calls are not shown */
+	quiet = NewGUCNestLevel();
+	(void) set_config_option("client_min_messages", "warning", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	foreach(lc, plan->steps)
 	{
 		DedupStep  *s = (DedupStep *) lfirst(lc);
@@ -345,6 +350,7 @@ apply_internal(ArrayType *schemas, bool merge_extensions)
 		out = lappend(out, a);
 		lines = lappend(lines, psprintf("%d %s %s: %s", a->number, a->action, a->target, a->result));
 	}
+	AtEOXact_GUC(true, quiet);
 
 	initStringInfo(&d);
 	appendStringInfoChar(&d, '{');
