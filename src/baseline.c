@@ -70,24 +70,11 @@ typedef struct AclRef
 
 /* Position of relid in the sorted array of the baseline's relations, or -1. */
 static int
-rel_position(Datum *oids, int n, Oid relid)
+rel_position(Oid *relids, int n, Oid relid)
 {
-	int			lo = 0,
-				hi = n - 1;
+	Oid		   *at = bsearch(&relid, relids, n, sizeof(Oid), oid_cmp);
 
-	while (lo <= hi)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		Oid			m = DatumGetObjectId(oids[mid]);
-
-		if (m == relid)
-			return mid;
-		if (m < relid)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
+	return at ? (int) (at - relids) : -1;
 }
 
 static int
@@ -327,6 +314,7 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 	List	   *rels = baseline_tables(plan);
 	int			nrels = list_length(rels);
 	Datum	   *oids = palloc(sizeof(Datum) * Max(nrels, 1));
+	Oid		   *relids = palloc(sizeof(Oid) * Max(nrels, 1));
 	Oid			types[1] = {OIDARRAYOID};
 	Datum		args[1];
 	AclRef	   *acls = palloc(sizeof(AclRef) * Max(nrels, 1));
@@ -343,7 +331,10 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 
 	i = 0;
 	foreach(lc, rels)
+	{
+		relids[i] = lfirst_oid(lc);
 		oids[i++] = ObjectIdGetDatum(lfirst_oid(lc));
+	}
 	args[0] = PointerGetDatum(construct_array(oids, nrels, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
 
 	/* access codes, shared among tables that have the same */
@@ -351,7 +342,7 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 								 1, types, args))
 	{
 		char	  **r = (char **) lfirst(lc);
-		int			at = rel_position(oids, nrels, (Oid) strtoul(r[0], NULL, 10));
+		int			at = rel_position(relids, nrels, (Oid) strtoul(r[0], NULL, 10));
 
 		if (at >= 0)
 		{
@@ -385,7 +376,7 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 								 1, types, args))
 	{
 		char	  **r = (char **) lfirst(lc);
-		int			at = rel_position(oids, nrels, (Oid) strtoul(r[0], NULL, 10));
+		int			at = rel_position(relids, nrels, (Oid) strtoul(r[0], NULL, 10));
 
 		if (at >= 0)
 		{

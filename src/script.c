@@ -726,63 +726,6 @@ header(Script *sc, const char *what)
 	appendStringInfoChar(&sc->out, '\n');
 }
 
-static void
-step_comment(Script *sc, DedupStep *s)
-{
-	appendStringInfo(&sc->body, "-- step %d: %s %s%s%s\n", s->number, dedup_step_action(s->kind), s->target,
-					 s->hazard ? psprintf(" [%s]", s->hazard) : "", s->reason ? psprintf(": %s", s->reason) : "");
-}
-
-/* The plan as a script. */
-static char *
-plan_script(DedupPlan *plan, int64 baseline)
-{
-	Script		sc;
-	ListCell   *lc;
-	int			nest = script_settings_begin();
-
-	memset(&sc, 0, sizeof(sc));
-	sc.plan = plan;
-	sc.baseline = baseline;
-	initStringInfo(&sc.out);
-	initStringInfo(&sc.body);
-	header(&sc, "dedup plan");
-	foreach(lc, plan->steps)
-	{
-		DedupStep  *s = (DedupStep *) lfirst(lc);
-
-		CHECK_FOR_INTERRUPTS();
-		step_comment(&sc, s);
-		switch (s->kind)
-		{
-			case DEDUP_STEP_BACKUP:
-				forward_backup(&sc, s);
-				break;
-			case DEDUP_STEP_UNPARTITION:
-				forward_unpartition(&sc, s);
-				break;
-			case DEDUP_STEP_MERGE_EXTENSION:
-				forward_merge_extension(&sc, s);
-				break;
-			case DEDUP_STEP_MERGE_ROWS:
-				forward_merge_rows(&sc, s);
-				break;
-			case DEDUP_STEP_DROP:
-				forward_drop(&sc, s);
-				break;
-			case DEDUP_STEP_KEEP:
-				appendStringInfoString(&sc.body, "-- (nothing to do)\n\n");
-				break;
-			case DEDUP_STEP_VERIFY:
-				forward_verify(&sc, s);
-				break;
-		}
-	}
-	emit_steps(&sc);
-	appendStringInfoString(&sc.out, "COMMIT;\n");
-	AtEOXact_GUC(true, nest);
-	return sc.out.data;
-}
 
 /* rollback of a drop: the table recreated from its captured definition. */
 static void
@@ -928,11 +871,38 @@ rollback_backup(Script *sc, DedupStep *s)
 	emit_block(sc, s->number, b.data);
 }
 
-/* The rollback of the plan as a script: its steps undone, last first. */
+/* What a script writes for one kind of step (NULL: a comment only). */
+typedef void (*StepWriter) (Script *sc, DedupStep *s);
+
+static const StepWriter forward_writers[] = {
+	[DEDUP_STEP_BACKUP] = forward_backup,
+	[DEDUP_STEP_UNPARTITION] = forward_unpartition,
+	[DEDUP_STEP_MERGE_EXTENSION] = forward_merge_extension,
+	[DEDUP_STEP_MERGE_ROWS] = forward_merge_rows,
+	[DEDUP_STEP_DROP] = forward_drop,
+	[DEDUP_STEP_KEEP] = NULL,
+	[DEDUP_STEP_VERIFY] = forward_verify,
+};
+
+static const StepWriter rollback_writers[] = {
+	[DEDUP_STEP_BACKUP] = rollback_backup,
+	[DEDUP_STEP_UNPARTITION] = rollback_unpartition,
+	[DEDUP_STEP_MERGE_EXTENSION] = rollback_merge_extension,
+	[DEDUP_STEP_MERGE_ROWS] = rollback_merge_rows,
+	[DEDUP_STEP_DROP] = rollback_drop,
+	[DEDUP_STEP_KEEP] = NULL,
+	[DEDUP_STEP_VERIFY] = NULL,
+};
+
+/*
+ * A script of the plan: the header, then each step as writers says, in the
+ * plan's order or (backwards, for the rollback) last first, then COMMIT.
+ */
 static char *
-rollback_script(DedupPlan *plan, int64 baseline)
+write_script(DedupPlan *plan, int64 baseline, const char *what, const StepWriter *writers, bool backwards)
 {
 	Script		sc;
+	int			n = list_length(plan->steps);
 	int			i;
 	int			nest = script_settings_begin();
 
@@ -941,35 +911,21 @@ rollback_script(DedupPlan *plan, int64 baseline)
 	sc.baseline = baseline;
 	initStringInfo(&sc.out);
 	initStringInfo(&sc.body);
-	header(&sc, "dedup rollback");
-	for (i = list_length(plan->steps) - 1; i >= 0; i--)
+	header(&sc, what);
+	for (i = 0; i < n; i++)
 	{
-		DedupStep  *s = (DedupStep *) list_nth(plan->steps, i);
+		DedupStep  *s = (DedupStep *) list_nth(plan->steps, backwards ? n - 1 - i : i);
 
 		CHECK_FOR_INTERRUPTS();
-		if (s->kind == DEDUP_STEP_KEEP || s->kind == DEDUP_STEP_VERIFY)
+		if (writers[s->kind] == NULL && backwards)
 			continue;
-		appendStringInfo(&sc.body, "-- undo step %d: %s %s\n", s->number, dedup_step_action(s->kind), s->target);
-		switch (s->kind)
-		{
-			case DEDUP_STEP_BACKUP:
-				rollback_backup(&sc, s);
-				break;
-			case DEDUP_STEP_UNPARTITION:
-				rollback_unpartition(&sc, s);
-				break;
-			case DEDUP_STEP_MERGE_EXTENSION:
-				rollback_merge_extension(&sc, s);
-				break;
-			case DEDUP_STEP_MERGE_ROWS:
-				rollback_merge_rows(&sc, s);
-				break;
-			case DEDUP_STEP_DROP:
-				rollback_drop(&sc, s);
-				break;
-			default:
-				break;
-		}
+		appendStringInfo(&sc.body, "-- %sstep %d: %s %s%s%s\n", backwards ? "undo " : "", s->number,
+						 dedup_step_action(s->kind), s->target,
+						 s->hazard ? psprintf(" [%s]", s->hazard) : "", s->reason ? psprintf(": %s", s->reason) : "");
+		if (writers[s->kind])
+			writers[s->kind] (&sc, s);
+		else
+			appendStringInfoString(&sc.body, "-- (nothing to do)\n\n");
 	}
 	emit_steps(&sc);
 	appendStringInfoString(&sc.out, "COMMIT;\n");
@@ -995,7 +951,8 @@ dedup_plan_sql(PG_FUNCTION_ARGS)
 		elog(ERROR, "dedup: SPI_connect failed");
 	plan = dedup_build_plan(PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0),
 							PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1));
-	text = MemoryContextStrdup(cxt, plan_script(plan, dedup_record_baseline(plan, "plan_sql")));
+	text = MemoryContextStrdup(cxt, write_script(plan, dedup_record_baseline(plan, "plan_sql"),
+													"dedup plan", forward_writers, false));
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(text));
 }
@@ -1019,7 +976,8 @@ dedup_rollback_sql(PG_FUNCTION_ARGS)
 		elog(ERROR, "dedup: SPI_connect failed");
 	plan = dedup_build_plan(PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0),
 							PG_ARGISNULL(1) ? false : PG_GETARG_BOOL(1));
-	text = MemoryContextStrdup(cxt, rollback_script(plan, dedup_latest_baseline(plan->schemas)));
+	text = MemoryContextStrdup(cxt, write_script(plan, dedup_latest_baseline(plan->schemas),
+													"dedup rollback", rollback_writers, true));
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(text));
 }
