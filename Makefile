@@ -47,7 +47,7 @@ REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila 
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition merge_extension restore_undo merge_sequences merge_snapshot unpartition_rename merge_privileges duplicate_objects
+ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition merge_extension restore_undo merge_sequences merge_snapshot unpartition_rename merge_privileges duplicate_objects plan_apply
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).

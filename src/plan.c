@@ -793,6 +793,8 @@ dedup_build_plan(ArrayType *schemas, bool merge_extensions)
 		/* discovery read "empty or not"; a member with rows is counted exactly */
 		if (t->unknown_reason == DEDUP_KNOWN && t->nrows > 0)
 			dedup_probe_table(t, true);
+		if (t->unknown_reason == DEDUP_GONE)
+			continue;			/* dropped by another session while we read */
 		if (t->role == DEDUP_ROLE_KEEPER)
 		{
 			pg->keeper = t;
