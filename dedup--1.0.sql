@@ -1039,6 +1039,7 @@ RETURNS TABLE (check_name text, target text, ok boolean, detail text)
 AS 'MODULE_PATHNAME', 'dedup_verify'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.verify(name[]) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.verify(name[]) IS
 'the database checked against the latest baseline: rows, NULLs, foreign keys and orphans, sequences, access, RLS, views, backups, groups left';
 
