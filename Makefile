@@ -12,6 +12,7 @@ OBJS = \
 	src/naming.o \
 	src/grouping.o \
 	src/emptiness.o \
+	src/usage.o \
 	src/inventory.o \
 	src/discovery.o \
 	src/journal.o \

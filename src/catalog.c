@@ -47,7 +47,7 @@
 static const char *tables_sql =
 "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition,"
 "       COALESCE(i.inhparent, 0::pg_catalog.oid),"
-"       c.relrowsecurity, c.reltuples::pg_catalog.float8, c.relnatts"
+"       c.relrowsecurity, c.reltuples::pg_catalog.float8, c.relnatts, c.relowner"
 "  FROM pg_catalog.pg_class c"
 "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 "  LEFT JOIN pg_catalog.pg_inherits i"
@@ -117,6 +117,11 @@ static const char *counts_sql =
 "SELECT 't', g.tgrelid, pg_catalog.count(*)::pg_catalog.int4"
 "  FROM pg_catalog.pg_trigger g WHERE NOT g.tgisinternal AND " IN_SET("g.tgrelid")
 " GROUP BY 2";
+
+/* Primary keys: attnums in key order. */
+static const char *pk_sql =
+"SELECT p.conrelid, p.conkey FROM pg_catalog.pg_constraint p"
+" WHERE p.contype OPERATOR(pg_catalog.=) 'p' AND " IN_SET("p.conrelid");
 
 static const char *children_sql =
 "SELECT i.inhparent, i.inhrelid FROM pg_catalog.pg_inherits i"
@@ -288,6 +293,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 		tbl->rls_enabled = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
 		tbl->reltuples = DatumGetFloat8(SPI_getbinval(tup, desc, 8, &isnull));
 		tbl->relnatts = DatumGetInt16(SPI_getbinval(tup, desc, 9, &isnull));
+		tbl->owner = get_oid(tup, desc, 10);
 		tbl->ncols = -1;		/* columns and key are loaded on demand */
 		tbl->npk = -1;
 		tbl->extends = -1;
@@ -381,6 +387,29 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 			tbl->ntriggers = n;
 	}
 
+	/* primary keys */
+	tt = run_catalog_query(pk_sql, 1, argtypes, args, nulls);
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
+		bool		isnull;
+		Datum		d = SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull);
+		Datum	   *elems;
+		int			nelems;
+		int			k;
+
+		if (tbl == NULL || isnull)
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(d), INT2OID, sizeof(int16), true,
+						  TYPALIGN_SHORT, &elems, NULL, &nelems);
+		tbl->pkatts = palloc(sizeof(int16) * Max(nelems, 1));
+		for (k = 0; k < nelems; k++)
+			tbl->pkatts[k] = DatumGetInt16(elems[k]);
+		tbl->npkatts = nelems;
+	}
+	MemoryContextSwitchTo(oldcxt);
+
 	/* partitions and inheritance children */
 	tt = run_catalog_query(children_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
@@ -447,6 +476,7 @@ dedup_load_columns(DedupCatalog *cat, DedupTable *t)
 	oldcxt = MemoryContextSwitchTo(cat->cxt);
 	t->cols = palloc(sizeof(char *) * Max(t->relnatts, 1));
 	t->coltypes = palloc(sizeof(Oid) * Max(t->relnatts, 1));
+	t->colnums = palloc(sizeof(int16) * Max(t->relnatts, 1));
 	t->ncols = 0;
 	for (attnum = 1; attnum <= t->relnatts; attnum++)
 	{
@@ -461,6 +491,7 @@ dedup_load_columns(DedupCatalog *cat, DedupTable *t)
 		{
 			t->cols[t->ncols] = pstrdup(NameStr(att->attname));
 			t->coltypes[t->ncols] = att->atttypid;
+			t->colnums[t->ncols] = attnum;
 			t->ncols++;
 		}
 		ReleaseSysCache(tup);
@@ -469,39 +500,25 @@ dedup_load_columns(DedupCatalog *cat, DedupTable *t)
 }
 
 /*
- * Primary key columns of a table, in key order, from the relcache the
- * first time they are needed (AccessShareLock, released at once).
+ * Primary key columns of a table, in key order, from the attnums the
+ * catalog query loaded and the table's columns.
  */
 void
 dedup_load_pk(DedupCatalog *cat, DedupTable *t)
 {
 	MemoryContext oldcxt;
-	Relation	rel;
-	Oid			pkoid;
-	HeapTuple	tup;
-	Form_pg_index idx;
-	int			i;
+	int			i,
+				c;
 
 	if (t->npk >= 0)
 		return;
+	dedup_load_columns(cat, t);
 	oldcxt = MemoryContextSwitchTo(cat->cxt);
 	t->npk = 0;
-	rel = try_relation_open(t->relid, AccessShareLock);
-	if (rel == NULL)
-	{
-		MemoryContextSwitchTo(oldcxt);
-		return;
-	}
-	pkoid = RelationGetPrimaryKeyIndex(rel);
-	relation_close(rel, AccessShareLock);
-	if (OidIsValid(pkoid) &&
-		HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid))))
-	{
-		idx = (Form_pg_index) GETSTRUCT(tup);
-		t->pk = palloc(sizeof(char *) * Max(idx->indnkeyatts, 1));
-		for (i = 0; i < idx->indnkeyatts; i++)
-			t->pk[t->npk++] = get_attname(t->relid, idx->indkey.values[i], false);
-		ReleaseSysCache(tup);
-	}
+	t->pk = palloc(sizeof(char *) * Max(t->npkatts, 1));
+	for (i = 0; i < t->npkatts; i++)
+		for (c = 0; c < t->ncols; c++)
+			if (t->colnums[c] == t->pkatts[i])
+				t->pk[t->npk++] = t->cols[c];
 	MemoryContextSwitchTo(oldcxt);
 }

@@ -78,4 +78,14 @@ dedup_heap_nblocks(Form_pg_class rd_rel)
 #define DEDUP_RELFILE(rel) (&(rel)->rd_node)
 #endif
 
+/*
+ * The time of a relation's last scan, as SQL over an OID expression: the
+ * statistics keep it from 16 on.
+ */
+#if PG_VERSION_NUM >= 160000
+#define DEDUP_LAST_SCAN_SQL(rel) "pg_catalog.pg_stat_get_lastscan(" rel ")"
+#else
+#define DEDUP_LAST_SCAN_SQL(rel) "NULL::pg_catalog.timestamptz"
+#endif
+
 #endif							/* DEDUP_COMPAT_H */

@@ -36,6 +36,9 @@
 #include "ddl.h"
 
 PG_FUNCTION_INFO_V1(dedup_drop_if_empty);
+PG_FUNCTION_INFO_V1(dedup_drop_backup);
+
+static Oid	backup_source(Oid relid, const char **how);
 
 /*
  * Everything a drop of relid needs, read from the catalogs: its dependents
@@ -242,4 +245,119 @@ dedup_drop_if_empty(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	PG_RETURN_BOOL(dropped);
+}
+
+/*
+ * The table relid is a backup of, or InvalidOid when it is not a backup
+ * (*how = NULL) or its source is gone.  A backup dedup.backup_table took
+ * is known by its journal entry; any other table is a backup only by its
+ * name ("<t>_backup_<date>", "<t>_bak", "backup_<t>" ...), of the table
+ * with its stem in the same schema.
+ */
+static Oid
+backup_source(Oid relid, const char **how)
+{
+	DedupBackupInfo *b = dedup_journal_backup_of(relid);
+	DedupTable	t;
+
+	if (b)
+	{
+		*how = "taken by dedup.backup_table";
+		return b->source;
+	}
+	memset(&t, 0, sizeof(t));
+	t.relname = get_rel_name(relid);
+	dedup_parse_name(&t);
+	if ((t.affixes & DEDUP_AFFIX_BACKUP) == 0)
+	{
+		*how = NULL;
+		return InvalidOid;
+	}
+	*how = "named as a backup";
+	return get_relname_relid(t.stem, get_rel_namespace(relid));
+}
+
+/*
+ * dedup.drop_backup(tbl regclass, force boolean DEFAULT false) RETURNS boolean
+ *
+ *	 SELECT dedup.drop_backup('public.members_backup_20261121');
+ *
+ * Drops a backup: a table dedup.backup_table took (its journal entry) or
+ * one named as a backup.  Under ACCESS EXCLUSIVE, a backup that holds rows
+ * is dropped only when every one of them is in its source (same key, same
+ * values: dedup.missing_rows finds none); force => true drops it anyway.
+ * Journaled like drop_if_empty; an error for any other table, or when
+ * something depends on it.  Nothing else ever drops a backup.
+ */
+Datum
+dedup_drop_backup(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	Oid			relid = PG_GETARG_OID(0);
+	bool		force = PG_GETARG_BOOL(1);
+
+	PG_TRY();
+	{
+		const char *how;
+		Oid			source;
+		DedupUnknown why;
+		int64		rows;
+		char	   *name;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "dedup: SPI_connect failed");
+		dedup_check_target(relid, "drop");
+		LockRelationOid(relid, AccessExclusiveLock);
+		dedup_check_target(relid, "drop");
+		name = get_rel_name(relid);
+		source = backup_source(relid, &how);
+		if (how == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("table \"%s\" is not a backup", name),
+					 errdetail("It was not taken by dedup.backup_table and is not named as a backup.  Nothing was changed."),
+					 errhint("Use dedup.drop_if_empty() for tables that are not backups.")));
+		rows = dedup_count_rows(relid, AccessExclusiveLock, false, 0, false, &why);
+		if (rows == DEDUP_ROWS_UNKNOWN)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("could not read table \"%s\": %s", name, dedup_unknown_phrase(why)),
+					 errdetail("Nothing was changed.")));
+		if (rows > 0 && !force)
+		{
+			Oid			types[2] = {REGCLASSOID, REGCLASSOID};
+			Datum		args[2];
+			char	   *missing;
+
+			if (!OidIsValid(source))
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg_plural("backup \"%s\" holds " INT64_FORMAT " row and its source is gone",
+									   "backup \"%s\" holds " INT64_FORMAT " rows and its source is gone",
+									   rows, name, rows),
+						 errdetail("Its rows may exist nowhere else.  Nothing was changed."),
+						 errhint("Restore them with dedup.restore_backup(), or pass force => true to drop it anyway.")));
+			args[0] = ObjectIdGetDatum(relid);
+			args[1] = ObjectIdGetDatum(source);
+			missing = dedup_query_value("SELECT pg_catalog.count(*)::pg_catalog.text FROM dedup.missing_rows($1, $2)",
+										2, types, args);
+			if (strcmp(missing, "0") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("backup \"%s\" holds %s rows that \"%s\" lacks or holds with other values",
+								name, missing, get_rel_name(source)),
+						 errdetail("dedup.missing_rows(%s, %s) lists them.  Nothing was changed.",
+								   quote_literal_cstr(dedup_qualified_name(relid)),
+								   quote_literal_cstr(dedup_qualified_name(source))),
+						 errhint("Merge them with dedup.merge_rows(), or pass force => true to drop the backup anyway.")));
+		}
+		(void) dedup_drop_relation(relid, false, false);
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		dedup_rethrow_unchanged(cxt);
+	}
+	PG_END_TRY();
+	PG_RETURN_BOOL(true);
 }
