@@ -33,7 +33,7 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discovery_verdicts pagila realworld safe_ops undo_catalog merge_rows unpartition merge_extension
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
@@ -43,6 +43,9 @@ ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).
 PAGILA_DIR ?= $(abspath $(srcdir)/../shared/realworld/pagila)
 export PAGILA_DIR
+# The real public schemas beside it (../shared/realworld/<name>/load.sql): test realworld.
+REALWORLD_DIR ?= $(abspath $(srcdir)/../shared/realworld)
+export REALWORLD_DIR
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -14,7 +14,9 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_index.h"
@@ -497,6 +499,82 @@ dedup_load_columns(DedupCatalog *cat, DedupTable *t)
 		ReleaseSysCache(tup);
 	}
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Columns of the tables idx[0..n) that are not loaded yet, in one pass
+ * over pg_attribute: grouping compares every member of a name family, and
+ * one sequential read of the catalog costs less than an index lookup per
+ * table.
+ */
+void
+dedup_load_columns_of(DedupCatalog *cat, int *idx, int n)
+{
+	bool	   *want = palloc0(sizeof(bool) * Max(cat->ntables, 1));
+	int			nwant = 0;
+	Relation	attrel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	MemoryContext oldcxt;
+	int			i;
+
+	oldcxt = MemoryContextSwitchTo(cat->cxt);
+	for (i = 0; i < n; i++)
+	{
+		DedupTable *t = &cat->tables[idx[i]];
+
+		if (t->ncols >= 0 || want[idx[i]])
+			continue;
+		want[idx[i]] = true;
+		nwant++;
+		t->cols = palloc0(sizeof(char *) * Max(t->relnatts, 1));
+		t->coltypes = palloc(sizeof(Oid) * Max(t->relnatts, 1));
+		t->colnums = palloc(sizeof(int16) * Max(t->relnatts, 1));
+	}
+	if (nwant > 0)
+	{
+		attrel = table_open(AttributeRelationId, AccessShareLock);
+		scan = systable_beginscan(attrel, InvalidOid, false, NULL, 0, NULL);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
+			int			k;
+			DedupTable *t;
+
+			if (att->attnum <= 0 || att->attisdropped ||
+				(k = dedup_table_index(cat, att->attrelid)) < 0 || !want[k])
+				continue;
+			t = &cat->tables[k];
+			if (att->attnum > t->relnatts)
+				continue;
+			t->cols[att->attnum - 1] = pstrdup(NameStr(att->attname));
+			t->coltypes[att->attnum - 1] = att->atttypid;
+		}
+		systable_endscan(scan);
+		table_close(attrel, AccessShareLock);
+	}
+
+	/* attnum order, without the gaps dropped columns left */
+	for (i = 0; i < cat->ntables; i++)
+	{
+		DedupTable *t = &cat->tables[i];
+		int			a;
+
+		if (!want[i])
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		t->ncols = 0;
+		for (a = 0; a < t->relnatts; a++)
+			if (t->cols[a])
+			{
+				t->cols[t->ncols] = t->cols[a];
+				t->coltypes[t->ncols] = t->coltypes[a];
+				t->colnums[t->ncols] = a + 1;
+				t->ncols++;
+			}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	pfree(want);
 }
 
 /*

@@ -78,14 +78,18 @@ dedup_heap_nblocks(Form_pg_class rd_rel)
 #define DEDUP_RELFILE(rel) (&(rel)->rd_node)
 #endif
 
-/*
- * The time of a relation's last scan, as SQL over an OID expression: the
- * statistics keep it from 16 on.
- */
+/* The time of a relation's last scan: the statistics keep it from 16 on. */
+#include "pgstat.h"
+
+static inline TimestampTz
+dedup_stat_last_scan(PgStat_StatTabEntry *entry)
+{
 #if PG_VERSION_NUM >= 160000
-#define DEDUP_LAST_SCAN_SQL(rel) "pg_catalog.pg_stat_get_lastscan(" rel ")"
+	return entry->lastscan;
 #else
-#define DEDUP_LAST_SCAN_SQL(rel) "NULL::pg_catalog.timestamptz"
+	(void) entry;
+	return 0;
 #endif
+}
 
 #endif							/* DEDUP_COMPAT_H */

@@ -59,7 +59,7 @@ typedef enum DedupStrength
 #define DEDUP_AFFIX_BACKUP		0x04	/* _backup _bak _bkp, backup_ bak_ */
 #define DEDUP_AFFIX_AMBIGUOUS	0x08	/* _new _archive: may be the live one */
 #define DEDUP_AFFIX_VERSION		0x10	/* _v2, v3_ */
-#define DEDUP_AFFIX_NUMBER		0x20	/* a bare copy number: t2, t_2 */
+#define DEDUP_AFFIX_NUMBER		0x20	/* a bare copy number: t2, t_2 (set when joined) */
 #define DEDUP_AFFIX_FIRST		0x40	/* _v1, v1_, v0_: the first generation */
 /* affixes that say "this is a copy left behind" */
 #define DEDUP_AFFIX_EXPLICIT	(DEDUP_AFFIX_LEFTOVER | DEDUP_AFFIX_DATE | \
@@ -120,6 +120,7 @@ typedef struct DedupTable
 	char	   *lowername;
 	char	   *stem;			/* name less date/leftover/version affixes */
 	int			affixes;		/* DEDUP_AFFIX_* bits */
+	int			number_len;		/* length of a bare copy number ending the stem */
 	List	   *name_evidence;	/* char *: one phrase per affix */
 	char	   *ormkey;			/* stem without underscores and plural ending */
 
@@ -173,6 +174,7 @@ extern DedupCatalog *dedup_load_catalog(ArrayType *schemas, bool with_sizes);
 extern DedupTable *dedup_find_table(DedupCatalog *cat, Oid relid);
 extern int	dedup_table_index(DedupCatalog *cat, Oid relid);
 extern void dedup_load_columns(DedupCatalog *cat, DedupTable *t);
+extern void dedup_load_columns_of(DedupCatalog *cat, int *idx, int n);
 extern void dedup_load_pk(DedupCatalog *cat, DedupTable *t);
 
 /* usage.c */

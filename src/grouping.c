@@ -232,16 +232,14 @@ same_columns(DedupCatalog *cat, DedupTable *a, DedupTable *b)
  * May member m join the family of a by name?  Names that say "copy"
  * (leftover, date, backup) join on the name alone; names that may belong
  * to the live table (version, _new, _archive, case variants) need a
- * column-name similarity of at least 0.5; a bare copy number ("t2") needs
- * the same columns.  Nothing joins across a copy_conflict().
+ * column-name similarity of at least 0.5.  Nothing joins across a
+ * copy_conflict().
  */
 static bool
 may_join(DedupCatalog *cat, DedupTable *a, DedupTable *m)
 {
 	if (copy_conflict(cat, a, m))
 		return false;
-	if (m->affixes == DEDUP_AFFIX_NUMBER)
-		return same_columns(cat, a, m);
 	if ((m->affixes & DEDUP_AFFIX_EXPLICIT) == 0 &&
 		dedup_column_similarity(cat, a, m) < ORM_TWIN_MIN_SIMILARITY)
 		return false;
@@ -249,11 +247,11 @@ may_join(DedupCatalog *cat, DedupTable *a, DedupTable *m)
 }
 
 /*
- * Strong name edges: tables of one schema whose names reduce to the same
- * stem.  Each member joins the family's base name (nothing stripped;
- * among case variants the all-lower-case one) when may_join() allows; a
- * family without a base name gathers around its first member by name,
- * and bare copy numbers join only a base name.
+ * Name edges: tables of one schema whose names reduce to the same stem.
+ * Each member joins the family's base name (nothing stripped; among case
+ * variants the all-lower-case one) when may_join() allows; a family
+ * without a base name gathers around its first member by name.  A bare
+ * copy number joins the base name it was added to.
  */
 static void
 link_stem_families(DedupCatalog *cat, int *elig, int nelig)
@@ -266,6 +264,23 @@ link_stem_families(DedupCatalog *cat, int *elig, int nelig)
 	memcpy(order, elig, sizeof(int) * nelig);
 	sort_cat = cat;
 	qsort(order, nelig, sizeof(int), cmp_idx_stem);
+
+	/* every member of a family is compared: read their columns at once */
+	{
+		int		   *fam = palloc(sizeof(int) * Max(nelig, 1));
+		int			nfam = 0;
+
+		for (lo = 0; lo < nelig; lo = hi)
+		{
+			for (hi = lo + 1; hi < nelig && cmp_idx_stem(&order[lo], &order[hi]) == 0; hi++)
+				;
+			for (i = lo; hi - lo >= 2 && i < hi; i++)
+				fam[nfam++] = order[i];
+		}
+		dedup_load_columns_of(cat, fam, nfam);
+		pfree(fam);
+	}
+
 	for (lo = 0; lo < nelig; lo = hi)
 	{
 		int			anchor = -1;
@@ -285,21 +300,56 @@ link_stem_families(DedupCatalog *cat, int *elig, int nelig)
 								strcmp(cat->tables[anchor].relname, cat->tables[anchor].stem) != 0)))
 				anchor = order[i];
 		}
-		for (i = lo; i < hi && anchor < 0; i++)
-			if (cat->tables[order[i]].affixes != DEDUP_AFFIX_NUMBER)
-				anchor = order[i];
 		if (anchor < 0)
-			continue;
+			anchor = order[lo];
 		for (i = lo; i < hi; i++)
-		{
-			DedupTable *m = &cat->tables[order[i]];
-
-			if (order[i] == anchor)
-				continue;
-			if (m->affixes == DEDUP_AFFIX_NUMBER && cat->tables[anchor].affixes != 0)
-				continue;
-			if (may_join(cat, &cat->tables[anchor], m))
+			if (order[i] != anchor && may_join(cat, &cat->tables[anchor], &cat->tables[order[i]]))
 				uf_union(cat, anchor, order[i]);
+	}
+
+	/* a bare copy number ("t2") joins the base name "t" with the same columns */
+	for (i = 0; i < nelig; i++)
+	{
+		DedupTable *t = &cat->tables[order[i]];
+		char	   *stem;
+		int			l = 0,
+					h = nelig - 1,
+					j;
+
+		if (t->number_len == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		stem = pnstrdup(t->stem, strlen(t->stem) - t->number_len);
+		/* first entry with (nspname, stem) >= (t->nspname, stem) */
+		while (l <= h)
+		{
+			int			mid = l + (h - l) / 2;
+			DedupTable *m = &cat->tables[order[mid]];
+			int			c = strcmp(m->nspname, t->nspname);
+
+			if (c == 0)
+				c = strcmp(m->stem, stem);
+			if (c >= 0)
+				h = mid - 1;
+			else
+				l = mid + 1;
+		}
+		for (j = l; j < nelig; j++)
+		{
+			DedupTable *b = &cat->tables[order[j]];
+
+			if (strcmp(b->nspname, t->nspname) != 0 || strcmp(b->stem, stem) != 0)
+				break;
+			if (b->affixes == 0 && strcmp(b->relname, b->stem) == 0 &&
+				copy_conflict(cat, b, t) == NULL && same_columns(cat, b, t))
+			{
+				uf_union(cat, order[j], order[i]);
+				t->affixes |= DEDUP_AFFIX_NUMBER;
+				t->name_evidence = lappend(t->name_evidence,
+										   psprintf("copy number \"%s\"",
+													t->stem + strlen(stem)));
+				break;
+			}
 		}
 	}
 	pfree(order);
@@ -547,12 +597,12 @@ name_list(DedupCatalog *cat, int *idx, int n)
  * signs of use loaded).  Extensions and backups never keep.
  *	 1. The base name (nothing stripped, not an ORM twin) keeps over every
  *		name that says "copy" (leftover, date, backup, first version).
- *	 2. Names that may be the live table's (another version, _new,
- *		_archive, an ORM twin, a copy number) are its rivals: when there is
- *		one, the only contender in use keeps; none or several in use is not
- *		clear-cut.
+ *	 2. Another version of it ("_v2", "v3_") is its rival: the only one of
+ *		them in use keeps; with none in use, the only one holding rows;
+ *		else it is not clear-cut.
  *	 3. Without a base name, the only name that does not say "copy" keeps;
- *		else the only contender in use; else it is not clear-cut.
+ *		else the only contender in use, or holding rows; else it is not
+ *		clear-cut.
  * *unclear receives why it is not clear-cut, or NULL.  Returns -1 when no
  * member may keep.
  */
@@ -596,8 +646,7 @@ choose_keeper(DedupCatalog *cat, int *members, int n, char **reason, char **uncl
 
 		if (!CANDIDATE(t) || (t->affixes & DEDUP_AFFIX_EXPLICIT))
 			continue;
-		if (base >= 0 && members[i] != base &&
-			!(t->affixes & (DEDUP_AFFIX_VERSION | DEDUP_AFFIX_AMBIGUOUS)))
+		if (base >= 0 && members[i] != base && !(t->affixes & DEDUP_AFFIX_VERSION))
 			continue;
 		if (base >= 0 && t->affixes == 0 && members[i] != base)
 			continue;			/* a case variant of the base */
@@ -630,9 +679,31 @@ choose_keeper(DedupCatalog *cat, int *members, int n, char **reason, char **uncl
 		*reason = psprintf("keeper: the only one of %s in use", name_list(cat, cont, ncont));
 		return used[0];
 	}
+	if (nused == 0)
+	{
+		int			withrows = -1;
+		int			nempty = 0;
+
+		for (i = 0; i < ncont; i++)
+		{
+			DedupTable *t = &cat->tables[cont[i]];
+
+			if (t->unknown_reason != DEDUP_KNOWN)
+				break;
+			if (t->nrows > 0)
+				withrows = cont[i];
+			else
+				nempty++;
+		}
+		if (i == ncont && nempty == ncont - 1 && withrows >= 0)
+		{
+			*reason = psprintf("keeper: the only one of %s with rows", name_list(cat, cont, ncont));
+			return withrows;
+		}
+	}
 	*unclear = nused == 0 ?
 		psprintf("nothing shows which of %s the application uses", name_list(cat, cont, ncont)) :
-		psprintf("%s all show use", name_list(cat, used, nused));
+		psprintf("%s each show use", name_list(cat, used, nused));
 
 	/* a suggestion only: the base, else the first by name */
 	if (base >= 0)

@@ -19,7 +19,8 @@
  *	 version            _v2 v3_ ...; _v1 v1_ v0_ are the first generation
  *	 prefix             old_ tmp_ temp_ copy_of_ (leftover), backup_ bak_
  *	                    (backup), new_ (ambiguous)
- *	 copy number        t2, t_2: only when nothing else was stripped
+ *	 copy number        t2, t_2: kept in the stem (grouping.c joins it to
+ *	                    the table named without it, same columns only)
  *
  * Leading underscores are ignored ("_prisma_migrations" has the stem
  * "prisma_migrations" and no affix).
@@ -357,20 +358,15 @@ dedup_parse_name(DedupTable *t)
 												n, s + start));
 			start += n;
 		}
-		else if (t->affixes == 0 &&
-				 (n = number_suffix_len(s + start, len - start)) > 0)
-		{
-			kind = DEDUP_AFFIX_NUMBER;
-			t->name_evidence = lappend(t->name_evidence,
-									   psprintf("copy number \"%.*s\"", n, s + len - n));
-			len -= n;
-		}
 		else
 			break;
 		t->affixes |= kind;
 		changed = true;
 	}
 	t->stem = pnstrdup(s + start, len - start);
+	/* a bare copy number is kept in the stem: grouping looks up the base */
+	if (t->affixes == 0)
+		t->number_len = number_suffix_len(t->stem, strlen(t->stem));
 	t->ormkey = dedup_orm_key(t->stem, strlen(t->stem));
 	t->eligible = !t->ispartition && !OidIsValid(t->parent);
 }

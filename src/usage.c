@@ -12,7 +12,8 @@
  *	 - function bodies (any language but C and internal) that mention its
  *	   name, found by splitting every body into identifiers once;
  *	 - scans recorded by the cumulative statistics (sequential and index,
- *	   over the whole partition tree), with the time of the last one where
+ *	   over the whole partition tree, less one per index build and foreign
+ *	   key validation), with the time of the last one where
  *	   the server keeps it (16 and later; src/compat.h).  dedup's own reads
  *	   are not counted: discovery runs with track_counts off
  *	   (dedup_quiet_stats_begin).
@@ -21,6 +22,17 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/transam.h"
+#include "catalog/dependency.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_rewrite.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -29,6 +41,11 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "nodes/value.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
 
 #include "compat.h"
@@ -41,65 +58,21 @@
 #define DEDUP_MAX_MENTIONS 3
 
 /*
- * Objects with a normal dependency on a table or on anything it owns
- * (auto and internal dependencies, followed four levels down), other than
- * foreign keys into it, which the drop planner orders by themselves.
+ * The normal dependencies on user relations, types and constraints: few
+ * (views, foreign keys, defaults that use a sequence, columns and
+ * functions of a composite type), whatever the number of tables.  $1 is
+ * FirstNormalObjectId: nothing the system made is a dedup table.
  */
-static const char *mentions_sql =
-"WITH RECURSIVE owned(rel, classid, objid, depth) AS ("
-"  SELECT t, 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, t, 0"
-"    FROM pg_catalog.unnest($1::pg_catalog.oid[]) t"
-"  UNION"
-"  SELECT o.rel, d.classid, d.objid, o.depth + 1"
-"    FROM owned o JOIN pg_catalog.pg_depend d"
-"      ON d.refclassid OPERATOR(pg_catalog.=) o.classid AND d.refobjid OPERATOR(pg_catalog.=) o.objid"
-"   WHERE d.deptype IN ('a', 'i') AND o.depth OPERATOR(pg_catalog.<) 4)"
-"SELECT DISTINCT o.rel,"
-"       CASE WHEN d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN"
-"              (SELECT CASE c.relkind WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view '"
-"                      ELSE 'rule ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.rulename::pg_catalog.text)"
-"                           OPERATOR(pg_catalog.||) ' on ' END"
-"                      OPERATOR(pg_catalog.||) r.ev_class::pg_catalog.regclass::pg_catalog.text"
-"                 FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class"
-"                WHERE r.oid OPERATOR(pg_catalog.=) d.objid)"
-"            ELSE pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) END"
-"       OPERATOR(pg_catalog.||)"
-"       CASE WHEN o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-"             AND o.objid OPERATOR(pg_catalog.=) o.rel THEN ''"
-"            ELSE ' (through ' OPERATOR(pg_catalog.||) pg_catalog.pg_describe_object(o.classid, o.objid, 0)"
-"                 OPERATOR(pg_catalog.||) ')' END"
-"  FROM owned o JOIN pg_catalog.pg_depend d"
-"    ON d.refclassid OPERATOR(pg_catalog.=) o.classid AND d.refobjid OPERATOR(pg_catalog.=) o.objid"
-" WHERE d.deptype OPERATOR(pg_catalog.=) 'n'"
-"   AND NOT EXISTS (SELECT 1 FROM owned x WHERE x.rel OPERATOR(pg_catalog.=) o.rel"
-"                      AND x.classid OPERATOR(pg_catalog.=) d.classid AND x.objid OPERATOR(pg_catalog.=) d.objid)"
-"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k"
-"                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass"
-"                      AND k.oid OPERATOR(pg_catalog.=) d.objid AND k.contype OPERATOR(pg_catalog.=) 'f'"
-"                      AND k.confrelid OPERATOR(pg_catalog.=) o.rel)"
-"   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h"
-"                    WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-"                      AND h.inhrelid OPERATOR(pg_catalog.=) d.objid AND h.inhparent OPERATOR(pg_catalog.=) o.rel)"
-" ORDER BY 1, 2";
+static const char *normal_deps_sql =
+"SELECT d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid FROM pg_catalog.pg_depend d"
+" WHERE d.deptype OPERATOR(pg_catalog.=) 'n' AND d.refobjid OPERATOR(pg_catalog.>=) $1"
+"   AND d.refclassid IN ('pg_catalog.pg_class'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass,"
+"                        'pg_catalog.pg_constraint'::pg_catalog.regclass)";
 
-/* Scans of each table (its whole partition tree) and of its indexes. */
-static const char *scans_sql =
-"SELECT t.oid,"
-"       (SELECT pg_catalog.sum(pg_catalog.pg_stat_get_numscans(m.oid)"
-"               OPERATOR(pg_catalog.+) COALESCE((SELECT pg_catalog.sum(pg_catalog.pg_stat_get_numscans(i.indexrelid))"
-"                                                  FROM pg_catalog.pg_index i"
-"                                                 WHERE i.indrelid OPERATOR(pg_catalog.=) m.oid), 0))"
-"          FROM (SELECT t.oid WHERE c.relkind OPERATOR(pg_catalog.<>) 'p'"
-"                UNION ALL SELECT p.relid FROM pg_catalog.pg_partition_tree(t.oid) p"
-"                 WHERE c.relkind OPERATOR(pg_catalog.=) 'p' AND p.isleaf) m)::pg_catalog.int8,"
-"       (SELECT pg_catalog.max(GREATEST(" DEDUP_LAST_SCAN_SQL("m.oid") ","
-"               (SELECT pg_catalog.max(" DEDUP_LAST_SCAN_SQL("i.indexrelid") ") FROM pg_catalog.pg_index i"
-"                 WHERE i.indrelid OPERATOR(pg_catalog.=) m.oid)))"
-"          FROM (SELECT t.oid WHERE c.relkind OPERATOR(pg_catalog.<>) 'p'"
-"                UNION ALL SELECT p.relid FROM pg_catalog.pg_partition_tree(t.oid) p"
-"                 WHERE c.relkind OPERATOR(pg_catalog.=) 'p' AND p.isleaf) m)::pg_catalog.text"
-"  FROM pg_catalog.unnest($1::pg_catalog.oid[]) t(oid)"
-"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.oid";
+/* The indexes of the tables (and partitions) whose scans are read. */
+static const char *indexes_sql =
+"SELECT i.indrelid, i.indexrelid FROM pg_catalog.pg_index i"
+" WHERE i.indrelid IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))";
 
 /* Bodies of the functions users wrote (extension members left out). */
 static const char *functions_sql =
@@ -140,6 +113,279 @@ void
 dedup_quiet_stats_end(int nestlevel)
 {
 	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * The table that owns an object: the object itself when it is a table,
+ * else the table reached by climbing its auto and internal dependencies
+ * (a sequence, index, row type, array type, constraint, default, rule,
+ * policy or trigger; a partition climbs on to its parent).  InvalidOid
+ * when there is none.
+ */
+static Oid
+owning_table(Relation deprel, Oid classid, Oid objid)
+{
+	Oid			table = InvalidOid;
+	int			depth;
+
+	for (depth = 0; depth <= 5 && OidIsValid(objid); depth++)
+	{
+		ScanKeyData key[2];
+		SysScanDesc scan;
+		HeapTuple	tup;
+		Oid			upclass = InvalidOid;
+		Oid			upobj = InvalidOid;
+
+		if (classid == RelationRelationId)
+		{
+			char		kind = get_rel_relkind(objid);
+
+			if (kind == RELKIND_RELATION || kind == RELKIND_PARTITIONED_TABLE)
+				table = objid;
+		}
+		ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(classid));
+		ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+					ObjectIdGetDatum(objid));
+		scan = systable_beginscan(deprel, DependDependerIndexId, true, NULL, 2, key);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+
+			if (d->deptype == DEPENDENCY_AUTO || d->deptype == DEPENDENCY_INTERNAL)
+			{
+				upclass = d->refclassid;
+				upobj = d->refobjid;
+				break;
+			}
+		}
+		systable_endscan(scan);
+		classid = upclass;
+		objid = upobj;
+	}
+	return table;
+}
+
+/* A foreign key into table? */
+static bool
+foreign_key_into(Oid conoid, Oid table)
+{
+	HeapTuple	tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+	bool		result = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_constraint con = (Form_pg_constraint) GETSTRUCT(tup);
+
+		result = con->contype == CONSTRAINT_FOREIGN && con->confrelid == table;
+		ReleaseSysCache(tup);
+	}
+	return result;
+}
+
+static int
+cmp_text(const ListCell *a, const ListCell *b)
+{
+	return strcmp((char *) lfirst(a), (char *) lfirst(b));
+}
+
+/*
+ * t->mentions of the members: what depends, with a normal dependency, on a
+ * member or on anything it owns, other than what the member itself owns,
+ * foreign keys into it (the drop planner orders those) and its inheritance
+ * children (listed by themselves).  Connected to SPI.
+ */
+static void
+load_mentions(DedupCatalog *cat, bool *member)
+{
+	Oid			types[1] = {OIDOID};
+	Datum		first[1] = {ObjectIdGetDatum(FirstNormalObjectId)};
+	Relation	deprel;
+	MemoryContext oldcxt;
+	uint64		r;
+	int			i;
+
+	if (SPI_execute_with_args(normal_deps_sql, 1, types, first, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dedup: dependency query failed");
+	deprel = table_open(DependRelationId, AccessShareLock);
+	oldcxt = MemoryContextSwitchTo(cat->cxt);
+	for (r = 0; r < SPI_tuptable->numvals; r++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		ObjectAddress dep;
+		Oid			refclass = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		Oid			refobj = DatumGetObjectId(SPI_getbinval(tup, desc, 5, &isnull));
+		Oid			table;
+		int			k;
+		DedupTable *t;
+		char	   *what;
+
+		CHECK_FOR_INTERRUPTS();
+		dep.classId = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		dep.objectId = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		dep.objectSubId = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		table = owning_table(deprel, refclass, refobj);
+		if ((k = dedup_table_index(cat, table)) < 0 || !member[k])
+			continue;
+		t = &cat->tables[k];
+		if (owning_table(deprel, dep.classId, dep.objectId) == table)
+			continue;			/* its own: goes with it */
+		if (dep.classId == ConstraintRelationId && foreign_key_into(dep.objectId, table))
+			continue;
+		if (dep.classId == RelationRelationId && dep.objectSubId == 0 &&
+			list_member_oid(t->children, dep.objectId))
+			continue;
+		what = getObjectDescription(&dep, true);
+		if (what == NULL)
+			continue;
+		/* a view's or materialized view's query is its "_RETURN" rule */
+		if (dep.classId == RewriteRelationId && strncmp(what, "rule _RETURN on ", 16) == 0)
+			what = what + 16;
+		if (refclass != RelationRelationId || refobj != table)
+		{
+			ObjectAddress ref = {refclass, refobj, 0};
+			char	   *through = getObjectDescription(&ref, true);
+
+			if (through)
+				what = psprintf("%s (through %s)", what, through);
+		}
+		if (!list_member(t->mentions, makeString(what)))
+			t->mentions = lappend(t->mentions, makeString(what));
+	}
+	MemoryContextSwitchTo(oldcxt);
+	table_close(deprel, AccessShareLock);
+
+	/* as strings, in a stable order */
+	for (i = 0; i < cat->ntables; i++)
+	{
+		ListCell   *lc;
+
+		if (!member[i] || cat->tables[i].mentions == NIL)
+			continue;
+		foreach(lc, cat->tables[i].mentions)
+			lfirst(lc) = strVal(lfirst(lc));
+		list_sort(cat->tables[i].mentions, cmp_text);
+	}
+}
+
+typedef struct ScanEntry
+{
+	Oid			relid;			/* hash key: a member, or a leaf partition of one */
+	int			member;			/* index of the member it counts for */
+	int64		scans;			/* of it and its indexes */
+	int			nindexes;
+	TimestampTz last;
+} ScanEntry;
+
+/*
+ * t->scans and t->last_read of the tables idx[0..n), from the cumulative
+ * statistics: sequential and index scans of each table (of each leaf of a
+ * partitioned one) and of its indexes, less one per index and per foreign
+ * key of the table (building an index or validating a foreign key reads
+ * the table once, and counts as a sequential scan).  Connected to SPI.
+ */
+static void
+load_scans(DedupCatalog *cat, int *idx, int n)
+{
+	HASHCTL		ctl;
+	HTAB	   *rels;
+	List	   *relids = NIL;
+	Datum	   *oids;
+	int			nrels = 0;
+	Oid			argtypes[1] = {OIDARRAYOID};
+	Datum		args[1];
+	ListCell   *lc;
+	HASH_SEQ_STATUS seq;
+	ScanEntry  *e;
+	TimestampTz *last = palloc0(sizeof(TimestampTz) * Max(n, 1));
+	uint64		r;
+	int			i;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(ScanEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	rels = hash_create("dedup scans", Max(n, 16), &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	for (i = 0; i < n; i++)
+	{
+		DedupTable *t = &cat->tables[idx[i]];
+		List	   *tree = t->relkind == RELKIND_PARTITIONED_TABLE ?
+			find_all_inheritors(t->relid, NoLock, NULL) : list_make1_oid(t->relid);
+
+		CHECK_FOR_INTERRUPTS();
+		t->scans = 0;
+		foreach(lc, tree)
+		{
+			Oid			rel = lfirst_oid(lc);
+			bool		found;
+
+			if (rel != t->relid && get_rel_relkind(rel) != RELKIND_RELATION)
+				continue;
+			e = hash_search(rels, &rel, HASH_ENTER, &found);
+			if (found)
+				continue;
+			e->member = i;
+			e->scans = 0;
+			e->nindexes = 0;
+			e->last = 0;
+			relids = lappend_oid(relids, rel);
+		}
+	}
+
+	/* each table's own scans, then its indexes' */
+	oids = palloc(sizeof(Datum) * Max(list_length(relids), 1));
+	foreach(lc, relids)
+	{
+		Oid			rel = lfirst_oid(lc);
+		PgStat_StatTabEntry *st = pgstat_fetch_stat_tabentry(rel);
+
+		e = hash_search(rels, &rel, HASH_FIND, NULL);
+		if (st)
+		{
+			e->scans += st->numscans;
+			e->last = dedup_stat_last_scan(st);
+		}
+		oids[nrels++] = ObjectIdGetDatum(rel);
+	}
+	args[0] = PointerGetDatum(construct_array(oids, nrels, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	if (SPI_execute_with_args(indexes_sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "dedup: index query failed");
+	for (r = 0; r < SPI_tuptable->numvals; r++)
+	{
+		bool		isnull;
+		Oid			rel = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+		Oid			index = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+		PgStat_StatTabEntry *st;
+
+		CHECK_FOR_INTERRUPTS();
+		e = hash_search(rels, &rel, HASH_FIND, NULL);
+		if (e == NULL)
+			continue;
+		e->nindexes++;
+		st = pgstat_fetch_stat_tabentry(index);
+		if (st)
+		{
+			e->scans += st->numscans;
+			e->last = Max(e->last, dedup_stat_last_scan(st));
+		}
+	}
+
+	/* add up per member, less what building its indexes and checking its keys read */
+	hash_seq_init(&seq, rels);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		DedupTable *t = &cat->tables[idx[e->member]];
+
+		t->scans += Max(0, e->scans - e->nindexes -
+						(e->relid == t->relid ? list_length(t->references) : 0));
+		last[e->member] = Max(last[e->member], e->last);
+	}
+	for (i = 0; i < n; i++)
+		if (last[i] != 0)
+			cat->tables[idx[i]].last_read = MemoryContextStrdup(cat->cxt, timestamptz_to_str(last[i]));
+	hash_destroy(rels);
 }
 
 /* Add every identifier of src to the table: unquoted ones folded to lower case. */
@@ -222,9 +468,7 @@ void
 dedup_load_usage(DedupCatalog *cat, int *idx, int n)
 {
 	MemoryContext oldcxt;
-	Datum	   *oids;
-	Oid			argtypes[1] = {OIDARRAYOID};
-	Datum		args[1];
+	bool	   *member;
 	HASHCTL		ctl;
 	HTAB	   *tokens;
 	uint64		r;
@@ -233,30 +477,15 @@ dedup_load_usage(DedupCatalog *cat, int *idx, int n)
 
 	if (n == 0)
 		return;
-	oids = palloc(sizeof(Datum) * n);
+	member = palloc0(sizeof(bool) * cat->ntables);
 	for (i = 0; i < n; i++)
-		oids[i] = ObjectIdGetDatum(cat->tables[idx[i]].relid);
-	args[0] = PointerGetDatum(construct_array(oids, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+		member[idx[i]] = true;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
 
 	/* what depends on each table or on what it owns */
-	if (SPI_execute_with_args(mentions_sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "dedup: dependency query failed");
-	oldcxt = MemoryContextSwitchTo(cat->cxt);
-	for (r = 0; r < SPI_tuptable->numvals; r++)
-	{
-		bool		isnull;
-		DedupTable *t = dedup_find_table(cat, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[r],
-																			 SPI_tuptable->tupdesc, 1, &isnull)));
-		char	   *what = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
-
-		CHECK_FOR_INTERRUPTS();
-		if (t && what)
-			t->mentions = lappend(t->mentions, what);
-	}
-	MemoryContextSwitchTo(oldcxt);
+	load_mentions(cat, member);
 
 	/* scans recorded by the statistics, and since when */
 	if (!cat->stats_off)
@@ -273,22 +502,7 @@ dedup_load_usage(DedupCatalog *cat, int *idx, int n)
 			if (at)
 				cat->stats_since = MemoryContextStrdup(cat->cxt, at);
 		}
-		if (SPI_execute_with_args(scans_sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "dedup: statistics query failed");
-		oldcxt = MemoryContextSwitchTo(cat->cxt);
-		for (r = 0; r < SPI_tuptable->numvals; r++)
-		{
-			bool		isnull;
-			HeapTuple	tup = SPI_tuptable->vals[r];
-			DedupTable *t = dedup_find_table(cat, DatumGetObjectId(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull)));
-			Datum		d = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &isnull);
-
-			if (t == NULL)
-				continue;
-			t->scans = isnull ? 0 : DatumGetInt64(d);
-			t->last_read = SPI_getvalue(tup, SPI_tuptable->tupdesc, 3);
-		}
-		MemoryContextSwitchTo(oldcxt);
+		load_scans(cat, idx, n);
 	}
 
 	/* function bodies, split into identifiers once */
