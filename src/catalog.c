@@ -542,6 +542,7 @@ dedup_load_columns_of(DedupCatalog *cat, int *idx, int n)
 			DedupTable *t;
 
 			if (att->attnum <= 0 || att->attisdropped ||
+				att->attrelid < cat->tables[0].relid ||
 				(k = dedup_table_index(cat, att->attrelid)) < 0 || !want[k])
 				continue;
 			t = &cat->tables[k];

@@ -1074,7 +1074,9 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 		if (size[r] >= 2 && nonbackup[r] >= 1)
 		{
 			members[r] = lappend_int(members[r], elig[i]);
-			all[nall++] = elig[i];
+			/* find_empty_duplicates shows nothing of backups */
+			if (exact_counts || !cat->tables[elig[i]].is_backup)
+				all[nall++] = elig[i];
 		}
 	}
 
@@ -1097,7 +1099,8 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 		{
 			CHECK_FOR_INTERRUPTS();
 			mem[m] = lfirst_int(lc);
-			dedup_probe_table(&cat->tables[mem[m]], exact_counts);
+			if (exact_counts || !cat->tables[mem[m]].is_backup)
+				dedup_probe_table(&cat->tables[mem[m]], exact_counts);
 			m++;
 		}
 		k = choose_keeper(cat, mem, m, &reasons[i], &unclear[i]);
@@ -1130,8 +1133,11 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 				t->is_backup ? DEDUP_ROLE_BACKUP :
 				t->extends >= 0 ? DEDUP_ROLE_EXTENSION : DEDUP_ROLE_DUPLICATE;
 			t->similarity = dedup_column_similarity(cat, t, k);
-			if (t->role == DEDUP_ROLE_DUPLICATE || t->role == DEDUP_ROLE_BACKUP)
+			if (t->role == DEDUP_ROLE_DUPLICATE ||
+				(t->role == DEDUP_ROLE_BACKUP && exact_counts))
 				t->strength = copy_strength(cat, t, k, &why);
+			if (!exact_counts)
+				continue;		/* find_empty_duplicates shows no evidence */
 			t->evidence = list_concat(list_copy(t->name_evidence), t->evidence);
 			if (t == k)
 				t->evidence = lcons(reasons[root], t->evidence);
