@@ -17,6 +17,7 @@
 #include "access/genam.h"
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_index.h"
@@ -120,10 +121,14 @@ static const char *counts_sql =
 "  FROM pg_catalog.pg_trigger g WHERE NOT g.tgisinternal AND " IN_SET("g.tgrelid")
 " GROUP BY 2";
 
-/* Primary keys: attnums in key order. */
+/*
+ * Primary keys: attnums in key order, of every user table (few rows; the
+ * caller keeps those of the set: cheaper than matching a large set here).
+ * $1 is FirstNormalObjectId.
+ */
 static const char *pk_sql =
 "SELECT p.conrelid, p.conkey FROM pg_catalog.pg_constraint p"
-" WHERE p.contype OPERATOR(pg_catalog.=) 'p' AND " IN_SET("p.conrelid");
+" WHERE p.contype OPERATOR(pg_catalog.=) 'p' AND p.conrelid OPERATOR(pg_catalog.>=) $1";
 
 static const char *children_sql =
 "SELECT i.inhparent, i.inhrelid FROM pg_catalog.pg_inherits i"
@@ -390,7 +395,12 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	}
 
 	/* primary keys */
-	tt = run_catalog_query(pk_sql, 1, argtypes, args, nulls);
+	{
+		Oid			types[1] = {OIDOID};
+		Datum		first[1] = {ObjectIdGetDatum(FirstNormalObjectId)};
+
+		tt = run_catalog_query(pk_sql, 1, types, first, NULL);
+	}
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{

@@ -69,10 +69,13 @@ static const char *normal_deps_sql =
 "   AND d.refclassid IN ('pg_catalog.pg_class'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass,"
 "                        'pg_catalog.pg_constraint'::pg_catalog.regclass)";
 
-/* The indexes of the tables (and partitions) whose scans are read. */
+/*
+ * The indexes of user tables (the caller keeps those of the tables whose
+ * scans it reads).  $1 is FirstNormalObjectId.
+ */
 static const char *indexes_sql =
 "SELECT i.indrelid, i.indexrelid FROM pg_catalog.pg_index i"
-" WHERE i.indrelid IN (SELECT pg_catalog.unnest($1::pg_catalog.oid[]))";
+" WHERE i.indrelid OPERATOR(pg_catalog.>=) $1";
 
 /* Bodies of the functions users wrote (extension members left out). */
 static const char *functions_sql =
@@ -292,9 +295,7 @@ load_scans(DedupCatalog *cat, int *idx, int n)
 	HASHCTL		ctl;
 	HTAB	   *rels;
 	List	   *relids = NIL;
-	Datum	   *oids;
-	int			nrels = 0;
-	Oid			argtypes[1] = {OIDARRAYOID};
+	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	ListCell   *lc;
 	HASH_SEQ_STATUS seq;
@@ -335,7 +336,6 @@ load_scans(DedupCatalog *cat, int *idx, int n)
 	}
 
 	/* each table's own scans, then its indexes' */
-	oids = palloc(sizeof(Datum) * Max(list_length(relids), 1));
 	foreach(lc, relids)
 	{
 		Oid			rel = lfirst_oid(lc);
@@ -347,9 +347,8 @@ load_scans(DedupCatalog *cat, int *idx, int n)
 			e->scans += st->numscans;
 			e->last = dedup_stat_last_scan(st);
 		}
-		oids[nrels++] = ObjectIdGetDatum(rel);
 	}
-	args[0] = PointerGetDatum(construct_array(oids, nrels, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+	args[0] = ObjectIdGetDatum(FirstNormalObjectId);
 	if (SPI_execute_with_args(indexes_sql, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "dedup: index query failed");
 	for (r = 0; r < SPI_tuptable->numvals; r++)
@@ -484,7 +483,6 @@ dedup_load_usage(DedupCatalog *cat, int *idx, int n)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
 
-	/* what depends on each table or on what it owns */
 	load_mentions(cat, member);
 
 	/* scans recorded by the statistics, and since when */
