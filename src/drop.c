@@ -39,6 +39,7 @@ PG_FUNCTION_INFO_V1(dedup_drop_if_empty);
 PG_FUNCTION_INFO_V1(dedup_drop_backup);
 
 static Oid	backup_source(Oid relid, const char **how);
+static void drop_backup_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result);
 
 /*
  * Everything a drop of relid needs, read from the catalogs: its dependents
@@ -129,34 +130,49 @@ dedup_plan_drop(Oid relid, bool cascade)
 	return plan;
 }
 
-/* Journal the plan, then run it: both commit or neither does.  Returns the journal id. */
+/*
+ * Run the plan as one journaled "drop" (a step of the action under way, if
+ * any): the definitions go to the journal in the same transaction as the
+ * drop.  rows_backup is the journal id of a backup that holds the table's
+ * rows (0 when it had none): undo puts them back from it.  Returns the
+ * journal id.
+ */
 int64
-dedup_execute_drop(DedupDropPlan *plan, bool proven_empty)
+dedup_execute_drop(DedupDropPlan *plan, bool proven_empty, int64 rows_backup)
 {
+	DedupAction *act = dedup_action_begin("drop");
 	StringInfoData d;
 	ListCell   *lc;
-	int64		id;
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(plan->definition)};
+
+	foreach(lc, plan->sql)
+		dedup_exec((char *) lfirst(lc));
+	foreach(lc, dedup_query_column("SELECT t->>'qualname' FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'tables') t"
+								   " UNION ALL "
+								   "SELECT d->>'name' FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') d"
+								   " WHERE d->>'kind' IN ('view', 'materialized view')", 1, types, args, NULL))
+		dedup_action_touch(act, (char *) lfirst(lc));
 
 	initStringInfo(&d);
 	appendStringInfo(&d, "%.*s", (int) strlen(plan->definition) - 1, plan->definition);
 	dedup_json_raw(&d, "rows", proven_empty ? "0" : "null");
+	dedup_json_raw(&d, "rows_backup", rows_backup > 0 ? psprintf(INT64_FORMAT, rows_backup) : "null");
 	dedup_json_raw(&d, "cascade", plan->cascade ? "true" : "false");
 	dedup_json_raw(&d, "sql", dedup_json_array(plan->sql));
 	appendStringInfoChar(&d, '}');
-	id = dedup_journal_write("drop", plan->qual, d.data);
-	foreach(lc, plan->sql)
-		dedup_exec((char *) lfirst(lc));
-	return id;
+	return dedup_action_end(act, plan->qual, d.data);
 }
 
 /*
  * Drop relid after capturing it in the journal.  With require_empty, only
- * when no row is visible under ACCESS EXCLUSIVE (false otherwise, with a
+ * when no row is visible under ACCESS EXCLUSIVE (0 otherwise, with a
  * notice); without, the caller has proven under its own locks that every
- * row is kept elsewhere (merge_rows) and backed it up.
+ * row is kept elsewhere (merge_rows) and backed it up: rows_backup is that
+ * backup's journal id.  Returns the drop's journal id.
  */
-bool
-dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
+int64
+dedup_drop_relation(Oid relid, bool cascade, bool require_empty, int64 rows_backup)
 {
 	char	   *name = get_rel_name(relid);
 	char	   *qual;
@@ -210,11 +226,17 @@ dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 		foreach(lc, find_all_inheritors(relid, NoLock, NULL))
 			UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
 		UnlockRelationOid(relid, AccessExclusiveLock);	/* ours, taken first */
-		return false;
+		return 0;
 	}
 
-	(void) dedup_execute_drop(dedup_plan_drop(relid, cascade), require_empty);
-	return true;
+	return dedup_execute_drop(dedup_plan_drop(relid, cascade), require_empty, rows_backup);
+}
+
+/* The body of dedup.drop_if_empty() under dedup_call(). */
+static void
+drop_if_empty_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	*(bool *) result = dedup_drop_relation(PG_GETARG_OID(0), PG_GETARG_BOOL(1), true, 0) > 0;
 }
 
 /*
@@ -229,21 +251,9 @@ dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 Datum
 dedup_drop_if_empty(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool dropped = false;
+	bool		dropped = false;
 
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "dedup: SPI_connect failed");
-		dropped = dedup_drop_relation(PG_GETARG_OID(0), PG_GETARG_BOOL(1), true);
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		dedup_rethrow_unchanged(cxt);
-	}
-	PG_END_TRY();
+	dedup_call(fcinfo, drop_if_empty_body, &dropped);
 	PG_RETURN_BOOL(dropped);
 }
 
@@ -277,6 +287,67 @@ backup_source(Oid relid, const char **how)
 	return get_relname_relid(t.stem, get_rel_namespace(relid));
 }
 
+/* The body of dedup.drop_backup() under dedup_call(). */
+static void
+drop_backup_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	bool		force = PG_GETARG_BOOL(1);
+	const char *how;
+	Oid			source;
+	DedupUnknown why;
+	int64		rows;
+	char	   *name;
+
+	dedup_check_target(relid, "drop");
+	LockRelationOid(relid, AccessExclusiveLock);
+	dedup_check_target(relid, "drop");
+	name = get_rel_name(relid);
+	source = backup_source(relid, &how);
+	if (how == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" is not a backup", name),
+				 errdetail("It was not taken by dedup.backup_table and is not named as a backup.  Nothing was changed."),
+				 errhint("Use dedup.drop_if_empty() for tables that are not backups.")));
+	rows = dedup_count_rows(relid, AccessExclusiveLock, false, 0, false, &why);
+	if (rows == DEDUP_ROWS_UNKNOWN)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read table \"%s\": %s", name, dedup_unknown_phrase(why)),
+				 errdetail("Nothing was changed.")));
+	if (rows > 0 && !force)
+	{
+		Oid			types[2] = {REGCLASSOID, REGCLASSOID};
+		Datum		args[2];
+		int64		missing;
+
+		if (!OidIsValid(source))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg_plural("backup \"%s\" holds " INT64_FORMAT " row and its source is gone",
+								   "backup \"%s\" holds " INT64_FORMAT " rows and its source is gone",
+								   rows, name, rows),
+					 errdetail("Its rows may exist nowhere else.  Nothing was changed."),
+					 errhint("Restore them with dedup.restore_backup(), or pass force => true to drop it anyway.")));
+		args[0] = ObjectIdGetDatum(relid);
+		args[1] = ObjectIdGetDatum(source);
+		missing = pg_strtoint64(dedup_query_value("SELECT pg_catalog.count(*)::pg_catalog.text FROM dedup.missing_rows($1, $2)",
+												  2, types, args));
+		if (missing > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg_plural("backup \"%s\" holds " INT64_FORMAT " row that \"%s\" lacks or holds with other values",
+								   "backup \"%s\" holds " INT64_FORMAT " rows that \"%s\" lacks or holds with other values",
+								   missing, name, missing, get_rel_name(source)),
+					 errdetail("dedup.missing_rows(%s, %s) lists them.  Nothing was changed.",
+							   quote_literal_cstr(dedup_qualified_name(relid)),
+							   quote_literal_cstr(dedup_qualified_name(source))),
+					 errhint("Merge them with dedup.merge_rows(), or pass force => true to drop the backup anyway.")));
+	}
+	*(bool *) result = dedup_drop_relation(relid, false, false, 0) > 0;
+}
+
 /*
  * dedup.drop_backup(tbl regclass, force boolean DEFAULT false) RETURNS boolean
  *
@@ -292,72 +363,8 @@ backup_source(Oid relid, const char **how)
 Datum
 dedup_drop_backup(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	Oid			relid = PG_GETARG_OID(0);
-	bool		force = PG_GETARG_BOOL(1);
+	bool		dropped = false;
 
-	PG_TRY();
-	{
-		const char *how;
-		Oid			source;
-		DedupUnknown why;
-		int64		rows;
-		char	   *name;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "dedup: SPI_connect failed");
-		dedup_check_target(relid, "drop");
-		LockRelationOid(relid, AccessExclusiveLock);
-		dedup_check_target(relid, "drop");
-		name = get_rel_name(relid);
-		source = backup_source(relid, &how);
-		if (how == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-					 errmsg("table \"%s\" is not a backup", name),
-					 errdetail("It was not taken by dedup.backup_table and is not named as a backup.  Nothing was changed."),
-					 errhint("Use dedup.drop_if_empty() for tables that are not backups.")));
-		rows = dedup_count_rows(relid, AccessExclusiveLock, false, 0, false, &why);
-		if (rows == DEDUP_ROWS_UNKNOWN)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("could not read table \"%s\": %s", name, dedup_unknown_phrase(why)),
-					 errdetail("Nothing was changed.")));
-		if (rows > 0 && !force)
-		{
-			Oid			types[2] = {REGCLASSOID, REGCLASSOID};
-			Datum		args[2];
-			char	   *missing;
-
-			if (!OidIsValid(source))
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg_plural("backup \"%s\" holds " INT64_FORMAT " row and its source is gone",
-									   "backup \"%s\" holds " INT64_FORMAT " rows and its source is gone",
-									   rows, name, rows),
-						 errdetail("Its rows may exist nowhere else.  Nothing was changed."),
-						 errhint("Restore them with dedup.restore_backup(), or pass force => true to drop it anyway.")));
-			args[0] = ObjectIdGetDatum(relid);
-			args[1] = ObjectIdGetDatum(source);
-			missing = dedup_query_value("SELECT pg_catalog.count(*)::pg_catalog.text FROM dedup.missing_rows($1, $2)",
-										2, types, args);
-			if (strcmp(missing, "0") != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-						 errmsg("backup \"%s\" holds %s rows that \"%s\" lacks or holds with other values",
-								name, missing, get_rel_name(source)),
-						 errdetail("dedup.missing_rows(%s, %s) lists them.  Nothing was changed.",
-								   quote_literal_cstr(dedup_qualified_name(relid)),
-								   quote_literal_cstr(dedup_qualified_name(source))),
-						 errhint("Merge them with dedup.merge_rows(), or pass force => true to drop the backup anyway.")));
-		}
-		(void) dedup_drop_relation(relid, false, false);
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		dedup_rethrow_unchanged(cxt);
-	}
-	PG_END_TRY();
-	PG_RETURN_BOOL(true);
+	dedup_call(fcinfo, drop_backup_body, &dropped);
+	PG_RETURN_BOOL(dropped);
 }
