@@ -216,6 +216,7 @@ dedup_group_duplicates(Oid keeper)
 	int		   *idx;
 	int			n;
 	int			i;
+	int			nestlevel;
 	List	   *out = NIL;
 
 	{
@@ -226,7 +227,9 @@ dedup_group_duplicates(Oid keeper)
 		schemas = construct_array(&nsp, 1, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR);
 		cat = dedup_load_catalog(schemas, false);
 	}
+	nestlevel = dedup_quiet_stats_begin(cat);
 	dedup_build_groups(cat, false);
+	dedup_quiet_stats_end(nestlevel);
 	k = dedup_find_table(cat, keeper);
 	if (k == NULL || k->group_id == 0)
 		return NIL;

@@ -30,6 +30,7 @@
 #include "postgres.h"
 
 #include "dedup.h"
+#include "ddl.h"
 
 /*
  * Words that end a name (after '_') or start it (before '_'), and what they
@@ -401,4 +402,20 @@ dedup_orm_key(const char *name, int len)
 #undef ENDS
 	k[n] = '\0';
 	return k;
+}
+
+/*
+ * Is relname named like a backup: a backup affix as discovery reads names
+ * ("members_backup_20260118", "members_bak2", "backup_members"; naming.c)?
+ * Such a table is never merged or dropped as a look-alike.
+ */
+bool
+dedup_named_like_backup(const char *relname)
+{
+	DedupTable	t;
+
+	memset(&t, 0, sizeof(t));
+	t.relname = (char *) relname;
+	dedup_parse_name(&t);
+	return (t.affixes & DEDUP_AFFIX_BACKUP) != 0;
 }
