@@ -145,6 +145,33 @@ dedup_column_similarity(DedupCatalog *cat, DedupTable *a, DedupTable *b)
 	return (float4) shared / (float4) (a->ncols + b->ncols - shared);
 }
 
+/*
+ * The first position in sorted[0..n) (ordered by schema, then stem or ORM
+ * key) whose (schema, key) is at or after (nsp, key); n when none is.
+ */
+static int
+lower_bound(DedupCatalog *cat, int *sorted, int n, const char *nsp, const char *key,
+			bool ormkey)
+{
+	int			lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		DedupTable *m = &cat->tables[sorted[mid]];
+		int			c = strcmp(m->nspname, nsp);
+
+		if (c == 0)
+			c = strcmp(ormkey ? m->ormkey : m->stem, key);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static bool
 has_fk_to(DedupTable *from, Oid to)
 {
@@ -312,29 +339,13 @@ link_stem_families(DedupCatalog *cat, int *elig, int nelig)
 	{
 		DedupTable *t = &cat->tables[order[i]];
 		char	   *stem;
-		int			l = 0,
-					h = nelig - 1,
-					j;
+		int			j;
 
 		if (t->number_len == 0)
 			continue;
 		CHECK_FOR_INTERRUPTS();
 		stem = pnstrdup(t->stem, strlen(t->stem) - t->number_len);
-		/* first entry with (nspname, stem) >= (t->nspname, stem) */
-		while (l <= h)
-		{
-			int			mid = l + (h - l) / 2;
-			DedupTable *m = &cat->tables[order[mid]];
-			int			c = strcmp(m->nspname, t->nspname);
-
-			if (c == 0)
-				c = strcmp(m->stem, stem);
-			if (c >= 0)
-				h = mid - 1;
-			else
-				l = mid + 1;
-		}
-		for (j = l; j < nelig; j++)
+		for (j = lower_bound(cat, order, nelig, t->nspname, stem, false); j < nelig; j++)
 		{
 			DedupTable *b = &cat->tables[order[j]];
 
@@ -379,9 +390,6 @@ link_orm_twins(DedupCatalog *cat, int *elig, int nelig)
 		for (p = -1; p < slen - 1; p++)
 		{
 			char	   *key;
-			int			lo = 0,
-						hi = nelig - 1,
-						first = -1;
 			int			k;
 
 			if (p >= 0 && (a->stem[p] != '_' || p == 0))
@@ -390,24 +398,7 @@ link_orm_twins(DedupCatalog *cat, int *elig, int nelig)
 			if (key[0] == '\0')
 				continue;
 
-			/* first entry with (nspname, ormkey) >= (a->nspname, key) */
-			while (lo <= hi)
-			{
-				int			mid = lo + (hi - lo) / 2;
-				DedupTable *m = &cat->tables[byorm[mid]];
-				int			c = strcmp(m->nspname, a->nspname);
-
-				if (c == 0)
-					c = strcmp(m->ormkey, key);
-				if (c >= 0)
-				{
-					first = mid;
-					hi = mid - 1;
-				}
-				else
-					lo = mid + 1;
-			}
-			for (k = first; k >= 0 && k < nelig; k++)
+			for (k = lower_bound(cat, byorm, nelig, a->nspname, key, true); k < nelig; k++)
 			{
 				DedupTable *b = &cat->tables[byorm[k]];
 				float4		sim;
