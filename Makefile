@@ -41,7 +41,7 @@ REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discove
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition merge_extension restore_undo merge_sequences
+ISOLATION = discovery_locks drop_if_empty drop_backup backup_table merge_rows unpartition merge_extension restore_undo merge_sequences
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).

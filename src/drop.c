@@ -299,11 +299,25 @@ drop_backup_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
 	int64		rows;
 	char	   *name;
 
+	/*
+	 * Lock the backup and its source together (OID order): writers of the
+	 * source wait too, so a row it loses while we compare cannot be lost
+	 * with the backup.  Then look again.
+	 */
 	dedup_check_target(relid, "drop");
-	LockRelationOid(relid, AccessExclusiveLock);
+	source = backup_source(relid, &how);
+	if (OidIsValid(source))
+		dedup_lock_pair(relid, AccessExclusiveLock, source, ShareLock);
+	else
+		LockRelationOid(relid, AccessExclusiveLock);
 	dedup_check_target(relid, "drop");
 	name = get_rel_name(relid);
-	source = backup_source(relid, &how);
+	if (backup_source(relid, &how) != source)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the source of backup \"%s\" changed while it was being locked", name),
+				 errdetail("Nothing was changed."),
+				 errhint("Call dedup.drop_backup() again.")));
 	if (how == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -354,9 +368,10 @@ drop_backup_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
  *	 SELECT dedup.drop_backup('public.members_backup_20261121');
  *
  * Drops a backup: a table dedup.backup_table took (its journal entry) or
- * one named as a backup.  Under ACCESS EXCLUSIVE, a backup that holds rows
- * is dropped only when every one of them is in its source (same key, same
- * values: dedup.missing_rows finds none); force => true drops it anyway.
+ * one named as a backup.  Under ACCESS EXCLUSIVE on the backup and SHARE
+ * on its source, a backup that holds rows is dropped only when every one of
+ * them is in its source (same key, same values: dedup.missing_rows finds
+ * none); force => true drops it anyway.
  * Journaled like drop_if_empty; an error for any other table, or when
  * something depends on it.  Nothing else ever drops a backup.
  */
