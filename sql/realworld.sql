@@ -1,8 +1,8 @@
 -- Real public schemas (../shared/realworld, see each SOURCE.md and
 -- NOTES.md): each is loaded, leftover copies of our own are planted in it,
 -- and the verdicts are checked as a user runs them:
---   - before planting, no live table is in a group (only the leftovers
---     NOTES.md names are);
+--   - before planting, only the leftovers NOTES.md names are grouped,
+--     with a live table as their keeper at most;
 --   - after planting, no live table has any role but keeper, no group
 --     holds two live tables, nothing live is "safe to drop";
 --   - the planted copies are found with the right keeper and role; the

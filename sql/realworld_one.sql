@@ -15,9 +15,10 @@ CREATE TABLE pg_temp.live AS
   SELECT tbl FROM dedup.inventory() WHERE tbl <> ALL (:'leftovers'::regclass[]);
 \set ECHO all
 \qecho :name
--- before planting: what is grouped, and any live table among it
+-- before planting: what is grouped; a live table may only keep
 SELECT group_id, tbl, role, strength, row_count FROM dedup.duplicate_groups();
-SELECT tbl AS live_table_grouped FROM dedup.duplicate_groups() JOIN pg_temp.live USING (tbl);
+SELECT tbl AS live_not_keeper, role FROM dedup.duplicate_groups() JOIN pg_temp.live USING (tbl)
+ WHERE role <> 'keeper';
 -- plant, for each chosen table t: t_old (LIKE INCLUDING ALL, empty),
 -- v2_t (LIKE, empty), t_backup_20250101 and t_copy (CREATE TABLE AS: all
 -- of its rows, or none when t is empty)

@@ -256,21 +256,19 @@ same_columns(DedupCatalog *cat, DedupTable *a, DedupTable *b)
 }
 
 /*
- * May member m join the family of a by name?  Names that say "copy"
- * (leftover, date, backup) join on the name alone; names that may belong
- * to the live table (version, _new, _archive, case variants) need a
- * column-name similarity of at least 0.5.  Nothing joins across a
- * copy_conflict().
+ * May member m join the family of a by name?  Only when their columns
+ * agree too: a column-name similarity of at least 0.5, or every column of
+ * m in a with the same type (a copy taken before a gained columns).  A
+ * name alone is not enough ("sensor_temp" of temperatures beside
+ * "sensor"), and nothing joins across a copy_conflict().
  */
 static bool
 may_join(DedupCatalog *cat, DedupTable *a, DedupTable *m)
 {
 	if (copy_conflict(cat, a, m))
 		return false;
-	if ((m->affixes & DEDUP_AFFIX_EXPLICIT) == 0 &&
-		dedup_column_similarity(cat, a, m) < ORM_TWIN_MIN_SIMILARITY)
-		return false;
-	return true;
+	return dedup_column_similarity(cat, a, m) >= ORM_TWIN_MIN_SIMILARITY ||
+		columns_within(cat, m, a);
 }
 
 /*
