@@ -7,9 +7,9 @@
  *
  * Grouping rules (README "Grouping rules"):
  *	 - names: tables of one schema whose names reduce to the same stem
- *	   (naming.c) join the family's base name; names that may be the live
- *	   table's need column similarity >= 0.5, a bare copy number the same
- *	   columns (may_join);
+ *	   (naming.c) join the family's base name when their columns agree
+ *	   (similarity >= 0.5 or a subset: may_join); a bare copy number ("t2")
+ *	   joins its base name with the same columns;
  *	 - ORM twins "<app>_<model>" whose model part matches another table's
  *	   stem, with column similarity >= 0.5;
  *	 - no edge joins two tables that a foreign key links or whose primary
