@@ -37,11 +37,11 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discovery_verdicts pagila realworld safe_ops undo_catalog merge_rows unpartition merge_extension merge_members
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discovery_verdicts pagila realworld safe_ops undo_catalog merge_rows unpartition merge_extension merge_members safety_rows safety_access hostile_names
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty drop_backup backup_table merge_rows unpartition merge_extension restore_undo merge_sequences
+ISOLATION = discovery_locks drop_if_empty drop_backup backup_table merge_rows unpartition merge_extension restore_undo merge_sequences merge_snapshot unpartition_rename merge_privileges
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).

@@ -107,8 +107,37 @@ AS 'MODULE_PATHNAME', 'dedup_journal_append_only'
 LANGUAGE C SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup._journal_append_only() FROM PUBLIC;
 
-CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON dedup.journal
+-- Rows are added only by dedup (as the journal's owner) and never changed,
+-- whatever privileges someone was granted on the table.
+CREATE TRIGGER journal_append_only BEFORE INSERT OR UPDATE OR DELETE ON dedup.journal
 FOR EACH ROW EXECUTE FUNCTION dedup._journal_append_only();
+CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON dedup.journal
+FOR EACH STATEMENT EXECUTE FUNCTION dedup._journal_append_only();
+
+-- Default privileges (ALTER DEFAULT PRIVILEGES without IN SCHEMA) gave the
+-- schema, the journal and its sequence to their grantees as they were
+-- created: CREATE on the schema would let a role plant an overload of one
+-- of dedup's functions, INSERT on the journal a forged entry.  Only the
+-- owner keeps any privilege.
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT 'SCHEMA' AS kind, pg_catalog.quote_ident(n.nspname) AS obj, a.grantee
+      FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'dedup' AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+    UNION
+    SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::pg_catalog.regclass::pg_catalog.text, a.grantee
+      FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'dedup'::pg_catalog.regnamespace
+       AND c.relkind IN ('r', 'S') AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+  LOOP
+    EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %s', r.kind, r.obj,
+                              CASE r.grantee WHEN 0 THEN 'PUBLIC'
+                                   ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END);
+  END LOOP;
+END $$;
 
 -- Definition capture (internal) ---------------------------------------------
 -- The underscore functions are called by dedup's own functions through SQL,
@@ -480,14 +509,16 @@ ORDER BY 1
 $$;
 
 -- The statements that undo a journaled drop, in order, each with the role
--- it runs as (NULL: the caller): every table's sequences, CREATE and owner
--- (parents first), then its constraints and indexes as its owner and the
--- rest of its definition (children first), then the dependents.
-CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS TABLE (sql text, run_as text)
+-- it runs as (NULL: the caller) and its phase: 1, every table's sequences,
+-- CREATE and owner (parents first); 2, its constraints and indexes as its
+-- owner and the rest of its definition (children first): an undo puts the
+-- rows back between 1 and 2, so that indexes are built once and foreign
+-- keys checked once; 3, the dependents.
+CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS TABLE (sql text, run_as text, phase int)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT s, r FROM (
+SELECT s, r, phase FROM (
   SELECT 1 AS phase, t.ord, p.n, p.s, NULL::text AS r
     FROM jsonb_array_elements(detail -> 'tables') WITH ORDINALITY t(d, ord),
          jsonb_array_elements_text((t.d -> 'pre')
@@ -613,6 +644,13 @@ CREATE FUNCTION dedup._compat_delete() RETURNS trigger
 AS 'MODULE_PATHNAME', 'dedup_compat_delete'
 LANGUAGE C SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup._compat_insert(), dedup._compat_delete() FROM PUBLIC;
+
+-- True when each pair of arguments holds the same stored value (or both are
+-- null): record_image_eq() of two rows without forming them.  Used in the
+-- comparisons of missing_rows and merge_rows.
+CREATE FUNCTION dedup._same_values(VARIADIC "any") RETURNS boolean
+AS 'MODULE_PATHNAME', 'dedup_same_values'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 
 CREATE FUNCTION dedup.missing_rows(source regclass, keeper regclass, key name[] DEFAULT NULL)
 RETURNS TABLE (status text, row_data jsonb)

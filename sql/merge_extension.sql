@@ -118,6 +118,13 @@ UPDATE community_members SET full_name = 'Member ' || id;
 UPDATE community_members SET full_name = 'Someone Else' WHERE id = 7;
 UPDATE community_members SET full_name = NULL WHERE id = 8;
 SELECT * FROM dedup.merge_extension('members', 'community_members');
+-- A CHECK of the extension must also hold for members without a community
+-- row (its columns are NULL there): proven before the swap, or refused.
+ALTER TABLE community_members ADD CONSTRAINT mentor_known CHECK (is_mentor IS NOT NULL);
+INSERT INTO members (id, email, full_name) VALUES (500, 'lonely@example.org', 'No community row');
+SELECT * FROM dedup.merge_extension('members', 'community_members', on_conflict => 'keep_base');
+DELETE FROM members WHERE id = 500;
+ALTER TABLE community_members DROP CONSTRAINT mentor_known;
 -- A role would read through members what it could not read before: refused,
 -- role by role, unless exactly that outcome is accepted.
 REVOKE SELECT ON community_members FROM authenticated;
@@ -141,12 +148,13 @@ SELECT attname, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin,
        col_description(attrelid, attnum) AS comment
   FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum
  WHERE attrelid = 'members'::regclass AND attnum > 5 AND NOT attisdropped ORDER BY attnum;
-SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+-- (CHECKs and foreign keys that held are valid: proven before the swap)
+SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
  WHERE conrelid = 'members'::regclass AND contype IN ('c', 'u') ORDER BY 1;
 SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'members'::regclass ORDER BY 1;
 -- The foreign key that pointed at the extension points at members, its
 -- ON DELETE SET NULL (member_id) kept.
-SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'badges'::regclass AND contype = 'f';
+SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint WHERE conrelid = 'badges'::regclass AND contype = 'f';
 -- The identity goes on where it was: the application's next insert works.
 INSERT INTO members (email, full_name) VALUES ('next@example.org', 'Next') RETURNING id, bio, is_mentor;
 DELETE FROM members WHERE email = 'next@example.org';

@@ -50,6 +50,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "ddl.h"
@@ -429,7 +430,7 @@ backup_detail(Oid src, Oid bak, Oid owner, List *cols, const DedupFingerprint *f
  * Is existing a backup dedup took of relid that still holds exactly what
  * the table holds now?  A backup is recognised by its journal entry and
  * owner, never by its name or contents alone (a table another role planted
- * under a backup's name is not one).
+ * under a backup's name is not one), and only a backup is locked.
  */
 static bool
 reusable_backup(Oid existing, Oid relid, List *cols)
@@ -438,6 +439,10 @@ reusable_backup(Oid existing, Oid relid, List *cols)
 	DedupFingerprint want;
 
 	if (b == NULL || b->source != relid)
+		return false;
+	/* a journaled backup of relid: only now is it locked (writers wait) */
+	LockRelationOid(existing, ShareLock);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(existing)))
 		return false;
 	if (!same_names(cols, dedup_column_names(existing)) || !dedup_backup_matches(b))
 		return false;
@@ -512,7 +517,6 @@ dedup_backup_relation(Oid relid, const char *given_name, int64 *entry)
 		existing = get_relname_relid(bakname, nsp);
 		if (!OidIsValid(existing))
 			break;
-		LockRelationOid(existing, ShareLock);
 		if (reusable_backup(existing, relid, cols))
 		{
 			ereport(NOTICE,
@@ -733,7 +737,6 @@ dedup_restore(Oid bakid, Oid target)
 	char	   *recreated = NULL;
 	Oid			types[1] = {INT8OID};
 	Datum		args[1];
-	DedupAs		as;
 
 	dedup_check_target(bakid, "restore from");
 	b = dedup_journal_backup_of(bakid);
@@ -794,11 +797,7 @@ dedup_restore(Oid bakid, Oid target)
 		char	   *stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
 									dedup_qualified_name(target), ins.data, ins.data, bakq);
 
-		dedup_become(dedup_rel_owner(target), &as);
-		dedup_exec(stmt);
-		rows.count = (int64) SPI_processed;
-		dedup_rows_written(&rows);
-		dedup_unbecome(&as);
+		dedup_write_rows(stmt, dedup_rel_owner(target), &rows);
 		sql = lappend(sql, stmt);
 	}
 	CommandCounterIncrement();

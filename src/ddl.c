@@ -353,7 +353,8 @@ spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls
 	SPIPlanPtr	plan;
 	int			rc;
 
-	plan = SPI_prepare(sql, nargs, types);
+	/* reads may use parallel workers (the planner never gives them writes) */
+	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_PARALLEL_OK);
 	if (plan == NULL)
 		elog(ERROR, "dedup: could not prepare \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
@@ -365,10 +366,12 @@ spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls
 	return rc;
 }
 
-void
+/* Run one statement; returns the number of rows it processed. */
+int64
 dedup_exec(const char *sql)
 {
 	(void) spi_run(sql, 0, NULL, NULL, NULL, 0);
+	return (int64) SPI_processed;
 }
 
 /* "a, b, c": a List of names as quoted identifiers, comma-separated. */

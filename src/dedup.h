@@ -32,7 +32,7 @@ typedef enum DedupUnknown
 	DEDUP_RLS,					/* row level security filters the caller */
 	DEDUP_OTHER_TEMP,			/* temporary table of another session */
 	DEDUP_GONE,					/* dropped while we looked */
-	DEDUP_UNCOUNTABLE			/* a foreign table in its tree: rows not countable */
+	DEDUP_FOREIGN				/* a partition or child is a foreign table */
 } DedupUnknown;
 
 typedef enum DedupRole

@@ -156,13 +156,13 @@ dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release, int64 limit,
 		if (child == relid)
 			continue;
 		crel = try_relation_open(child, lockmode);
-		if (crel != NULL)		/* NULL: dropped meanwhile, so no rows */
-			rels = lappend(rels, crel);
-		if (crel != NULL && crel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
-			*why = DEDUP_UNCOUNTABLE;
+		if (crel == NULL)		/* dropped meanwhile, so no rows */
+			continue;
+		rels = lappend(rels, crel);
+		/* a foreign table's rows live elsewhere: they cannot be counted */
+		if (crel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+			*why = DEDUP_FOREIGN;
 	}
-
-	/* rows of a foreign table live elsewhere: never count them as none */
 	if (*why != DEDUP_KNOWN)
 	{
 		foreach(lc, rels)
@@ -224,8 +224,8 @@ dedup_unknown_phrase(DedupUnknown why)
 			return "temporary table of another session";
 		case DEDUP_GONE:
 			return "dropped while being read";
-		case DEDUP_UNCOUNTABLE:
-			return "a foreign table in its partition tree cannot be counted exactly";
+		case DEDUP_FOREIGN:
+			return "a partition or inheritance child is a foreign table, whose rows cannot be counted";
 		case DEDUP_KNOWN:
 			break;
 	}
