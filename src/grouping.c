@@ -1116,6 +1116,7 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 		{
 			DedupTable *t = &cat->tables[lfirst_int(lc)];
 			char	   *why = NULL;
+			ListCell   *uc;
 
 			t->group_id = g + 1;
 			t->role = t == k ? DEDUP_ROLE_KEEPER :
@@ -1140,8 +1141,8 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 				t->evidence = lappend(t->evidence, why);
 			if (t->role == DEDUP_ROLE_EXTENSION)
 				continue;
-			foreach(lc, t->use)
-				t->evidence = lappend(t->evidence, psprintf("in use: %s", (char *) lfirst(lc)));
+			foreach(uc, t->use)
+				t->evidence = lappend(t->evidence, psprintf("in use: %s", (char *) lfirst(uc)));
 			if (!t->in_use && t != k)
 				t->evidence = lappend(t->evidence, no_use_phrase(cat, t));
 		}
