@@ -1,6 +1,7 @@
 -- One real schema (included by realworld.sql with :name, :plant, :leftovers).
 \set ECHO none
 \c contrib_regression
+SET client_min_messages = warning;
 DROP DATABASE IF EXISTS dedup_realworld;
 CREATE DATABASE dedup_realworld;
 \c dedup_realworld

@@ -1145,6 +1145,8 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 				t->evidence = lappend(t->evidence, psprintf("in use: %s", (char *) lfirst(uc)));
 			if (!t->in_use && t != k)
 				t->evidence = lappend(t->evidence, no_use_phrase(cat, t));
+			if (t->last_read)
+				t->evidence = lappend(t->evidence, psprintf("last read at %s", t->last_read));
 		}
 	}
 

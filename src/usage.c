@@ -540,9 +540,6 @@ dedup_load_usage(DedupCatalog *cat, int *idx, int n)
 			t->use = lappend(t->use, psprintf("mentioned by function %s", e->function));
 		if (!cat->stats_off && t->scans >= DEDUP_USE_MIN_SCANS)
 			t->use = lappend(t->use,
-							 t->last_read ?
-							 psprintf("read by " INT64_FORMAT " scans %s, last at %s",
-									  t->scans, since, t->last_read) :
 							 psprintf("read by " INT64_FORMAT " scans %s", t->scans, since));
 		t->in_use = t->use != NIL;
 	}
