@@ -28,7 +28,8 @@ OBJS = \
 	src/merge.o \
 	src/merge_extension.o \
 	src/merge_members.o \
-	src/unpartition.o
+	src/unpartition.o \
+	src/objects.o
 
 EXTENSION = dedup
 DATA = dedup--1.0.sql
@@ -37,11 +38,11 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discovery_verdicts pagila realworld safe_ops undo_catalog merge_rows unpartition merge_extension merge_members safety_rows safety_access hostile_names
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discovery_verdicts pagila realworld safe_ops undo_catalog merge_rows unpartition merge_extension merge_members safety_rows safety_access hostile_names duplicate_objects duplicate_lints duplicate_objects_pagila
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty drop_backup backup_table merge_rows unpartition merge_extension restore_undo merge_sequences merge_snapshot unpartition_rename merge_privileges
+ISOLATION = discovery_locks drop_if_empty drop_backup backup_table merge_rows unpartition merge_extension restore_undo merge_sequences merge_snapshot unpartition_rename merge_privileges duplicate_objects
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).

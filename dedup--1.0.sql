@@ -721,3 +721,76 @@ $$;
 REVOKE ALL ON FUNCTION dedup.merge_members(text, text, text[]) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.merge_members(text, text, text[]) IS
 'the whole consolidation of a keeper, its 1:1 extension and its look-alikes, in one transaction, one row per step';
+
+-- Duplicate schema objects and drift (read-only) ---------------------------
+-- Indexes, constraints, policies and triggers that repeat another one of the
+-- same table, with the statement that drops the repeat, and how two
+-- look-alike tables differ.  Like the discovery functions they keep EXECUTE
+-- for PUBLIC; the schema's USAGE gates them.
+
+CREATE FUNCTION dedup.duplicate_indexes(schemas name[] DEFAULT NULL)
+RETURNS TABLE (
+    tbl regclass,
+    index regclass,
+    duplicate_of regclass,
+    kind text,
+    index_bytes bigint,
+    drop_sql text)
+AS 'MODULE_PATHNAME', 'dedup_duplicate_indexes'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.duplicate_indexes(name[]) IS
+'indexes identical to another of their table, non-unique btrees that lead a longer one, and invalid indexes';
+
+CREATE FUNCTION dedup.duplicate_constraints(schemas name[] DEFAULT NULL)
+RETURNS TABLE (
+    tbl regclass,
+    constraint_name name,
+    duplicate_of name,
+    definition text,
+    drop_sql text)
+AS 'MODULE_PATHNAME', 'dedup_duplicate_constraints'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.duplicate_constraints(name[]) IS
+'constraints with the same type and definition as another of their table, under another name';
+
+CREATE FUNCTION dedup.duplicate_policies(schemas name[] DEFAULT NULL)
+RETURNS TABLE (
+    tbl regclass,
+    policy name,
+    duplicate_of name,
+    kind text,
+    detail text,
+    drop_sql text)
+AS 'MODULE_PATHNAME', 'dedup_duplicate_policies'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.duplicate_policies(name[]) IS
+'identical row level security policies, and permissive policies that apply to one role for one command';
+
+CREATE FUNCTION dedup.duplicate_triggers(schemas name[] DEFAULT NULL)
+RETURNS TABLE (
+    tbl regclass,
+    trigger_name name,
+    duplicate_of name,
+    definition text,
+    drop_sql text)
+AS 'MODULE_PATHNAME', 'dedup_duplicate_triggers'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.duplicate_triggers(name[]) IS
+'triggers that fire the same function the same way as another of their table, under another name';
+
+CREATE FUNCTION dedup.compare_tables(a regclass, b regclass)
+RETURNS TABLE (
+    object_type text,
+    object_name text,
+    in_a text,
+    in_b text,
+    difference text)
+AS 'MODULE_PATHNAME', 'dedup_compare_tables'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.compare_tables(regclass, regclass) IS
+'how two tables differ: columns, constraints, indexes, policies, triggers, RLS and grants';

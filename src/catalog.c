@@ -36,17 +36,6 @@
 #include "dedup.h"
 #include "ddl.h"
 
-/*
- * Schemas left out when the caller names none: the ones Supabase manages.
- * pg_catalog, pg_toast, temp schemas (all "pg_*"), information_schema,
- * dedup's own schema and extension-owned tables are left out as well.
- */
-#define DEDUP_MANAGED_SCHEMAS \
-	"'auth','storage','realtime','_realtime','vault','graphql'," \
-	"'graphql_public','extensions','pgsodium','pgsodium_masks'," \
-	"'supabase_functions','supabase_migrations','net','cron'," \
-	"'pgbouncer','_analytics'"
-
 static const char *tables_sql =
 "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition,"
 "       COALESCE(i.inhparent, 0::pg_catalog.oid),"
@@ -57,17 +46,7 @@ static const char *tables_sql =
 "         ON i.inhrelid OPERATOR(pg_catalog.=) c.oid"
 "        AND i.inhseqno OPERATOR(pg_catalog.=) 1"
 " WHERE c.relkind IN ('r', 'p')"
-"   AND CASE WHEN $1 IS NULL THEN"
-"         n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY[" DEDUP_MANAGED_SCHEMAS "]::pg_catalog.name[])"
-"         AND n.nspname::pg_catalog.text NOT LIKE 'pg\\_%'"
-"         AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'"
-"         AND n.oid NOT IN (SELECT e.extnamespace FROM pg_catalog.pg_extension e"
-"                            WHERE e.extname OPERATOR(pg_catalog.=) 'dedup')"
-"         AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d"
-"                            WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
-"                              AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-"                              AND d.deptype OPERATOR(pg_catalog.=) 'e')"
-"       ELSE n.nspname OPERATOR(pg_catalog.=) ANY ($1) END"
+"   AND " DEDUP_SCAN_FILTER
 " ORDER BY c.oid";
 
 /* $1 is always the oid[] of the tables loaded by tables_sql. */
@@ -152,8 +131,8 @@ static const char *sizes_sql =
 "  FROM pg_catalog.pg_class c WHERE " IN_SET("c.oid");
 
 /* Run a read-only catalog query; errors if it does not return rows. */
-static SPITupleTable *
-run_catalog_query(const char *sql, int nargs, Oid *argtypes, Datum *values,
+SPITupleTable *
+dedup_catalog_query(const char *sql, int nargs, Oid *argtypes, Datum *values,
 				  const char *nulls)
 {
 	int			rc;
@@ -276,7 +255,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	argtypes[0] = NAMEARRAYOID;
 	args[0] = PointerGetDatum(schemas);
 	nulls[0] = schemas ? ' ' : 'n';
-	tt = run_catalog_query(tables_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(tables_sql, 1, argtypes, args, nulls);
 
 	oldcxt = MemoryContextSwitchTo(cxt);
 	cat->ntables = (int) tt->numvals;
@@ -322,7 +301,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	nulls[0] = ' ';
 
 	/* foreign keys */
-	tt = run_catalog_query(fk_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(fk_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -348,7 +327,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	MemoryContextSwitchTo(oldcxt);
 
 	/* views and rules that depend on a table */
-	tt = run_catalog_query(dependents_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(dependents_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -377,7 +356,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	MemoryContextSwitchTo(oldcxt);
 
 	/* policy and trigger counts */
-	tt = run_catalog_query(counts_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(counts_sql, 1, argtypes, args, nulls);
 	for (i = 0; i < tt->numvals; i++)
 	{
 		HeapTuple	tup = tt->vals[i];
@@ -423,7 +402,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	MemoryContextSwitchTo(oldcxt);
 
 	/* partitions and inheritance children */
-	tt = run_catalog_query(children_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(children_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -436,7 +415,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	MemoryContextSwitchTo(oldcxt);
 
 	/* publications that name a table explicitly */
-	tt = run_catalog_query(publications_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(publications_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -450,7 +429,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 
 	if (with_sizes)
 	{
-		tt = run_catalog_query(sizes_sql, 1, argtypes, args, nulls);
+		tt = dedup_catalog_query(sizes_sql, 1, argtypes, args, nulls);
 		for (i = 0; i < tt->numvals; i++)
 		{
 			bool		isnull;

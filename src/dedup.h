@@ -169,7 +169,37 @@ typedef struct DedupCatalog
 	bool		stats_off;		/* track_counts is off: no statistics */
 } DedupCatalog;
 
+/*
+ * Which tables a scan covers, as a condition on pg_namespace n and pg_class
+ * c, with $1 the name[] the caller gave: the tables of those schemas, or when
+ * $1 is NULL, every user schema.  That leaves out pg_catalog, pg_toast and
+ * temp schemas (all "pg_*"), information_schema, dedup's own schema,
+ * extension-owned tables, and the schemas Supabase manages.  Every scan of
+ * dedup (discovery, duplicate objects) uses this one condition.
+ */
+#define DEDUP_MANAGED_SCHEMAS \
+	"'auth','storage','realtime','_realtime','vault','graphql'," \
+	"'graphql_public','extensions','pgsodium','pgsodium_masks'," \
+	"'supabase_functions','supabase_migrations','net','cron'," \
+	"'pgbouncer','_analytics'"
+
+#define DEDUP_SCAN_FILTER \
+"CASE WHEN $1 IS NULL THEN" \
+"  n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY[" DEDUP_MANAGED_SCHEMAS "]::pg_catalog.name[])" \
+"  AND n.nspname::pg_catalog.text NOT LIKE 'pg\\_%'" \
+"  AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'" \
+"  AND n.oid NOT IN (SELECT e.extnamespace FROM pg_catalog.pg_extension e" \
+"                     WHERE e.extname OPERATOR(pg_catalog.=) 'dedup')" \
+"  AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d" \
+"                     WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass" \
+"                       AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass" \
+"                       AND d.deptype OPERATOR(pg_catalog.=) 'e')" \
+"  ELSE n.nspname OPERATOR(pg_catalog.=) ANY ($1) END"
+
 /* catalog.c */
+struct SPITupleTable;
+extern struct SPITupleTable *dedup_catalog_query(const char *sql, int nargs, Oid *argtypes,
+												 Datum *values, const char *nulls);
 extern DedupCatalog *dedup_load_catalog(ArrayType *schemas, bool with_sizes);
 extern DedupTable *dedup_find_table(DedupCatalog *cat, Oid relid);
 extern int	dedup_table_index(DedupCatalog *cat, Oid relid);
