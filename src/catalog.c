@@ -378,7 +378,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 		Oid			types[1] = {OIDOID};
 		Datum		first[1] = {ObjectIdGetDatum(FirstNormalObjectId)};
 
-		tt = run_catalog_query(pk_sql, 1, types, first, NULL);
+		tt = dedup_catalog_query(pk_sql, 1, types, first, NULL);
 	}
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
