@@ -47,7 +47,8 @@ RETURNS TABLE (
     row_count bigint,
     similarity real,
     evidence text[],
-    verdict text)
+    verdict text,
+    strength text)
 AS 'MODULE_PATHNAME', 'dedup_duplicate_groups'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
@@ -63,7 +64,9 @@ RETURNS TABLE (
     duplicate regclass,
     safe_to_drop boolean,
     blockers text[],
-    drop_order int)
+    drop_order int,
+    strength text,
+    verdict text)
 AS 'MODULE_PATHNAME', 'dedup_find_empty_duplicates'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
@@ -601,6 +604,15 @@ SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.drop_if_empty(regclass, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.drop_if_empty(regclass, boolean) IS
 'drop a table only if no row is visible once writers and readers are locked out; journaled, undoable';
+
+CREATE FUNCTION dedup.drop_backup(tbl regclass, force boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'dedup_drop_backup'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.drop_backup(regclass, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.drop_backup(regclass, boolean) IS
+'drop a backup (journaled by backup_table, or named as one) once every row of it is in its source; force drops it anyway; journaled';
 
 CREATE FUNCTION dedup.restore_backup(backup regclass, target regclass DEFAULT NULL)
 RETURNS bigint

@@ -214,33 +214,6 @@ dedup_check_same_owner(Oid source, Oid keeper)
 }
 
 
-/*
- * Is relname named like a backup: "_backup", "_bak" or "_bkp" as a word of
- * it ("members_backup_20260118", "members_bak2")?  Such a table is never
- * merged or dropped as a look-alike.
- */
-bool
-dedup_named_like_backup(const char *relname)
-{
-	static const char *const words[] = {"_backup", "_bak", "_bkp", NULL};
-	int			i;
-
-	for (i = 0; words[i]; i++)
-	{
-		const char *p = relname;
-
-		while ((p = strstr(p, words[i])) != NULL)
-		{
-			char		next = p[strlen(words[i])];
-
-			if (next == '\0' || next == '_' || (next >= '0' && next <= '9'))
-				return true;
-			p++;
-		}
-	}
-	return false;
-}
-
 /* The owner of a relation. */
 Oid
 dedup_rel_owner(Oid relid)
