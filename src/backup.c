@@ -553,9 +553,7 @@ dedup_backup_relation(Oid relid, const char *given_name, int64 *entry)
 						quote_identifier(GetUserNameFromId(owner, false)));
 		dedup_exec_logged(&sql, stmt);
 	}
-	stmt = psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
-					quote_literal_cstr(bakq));
-	dedup_exec_logged(&sql, stmt);
+	dedup_exec_logged(&sql, dedup_set_acl_sql(bakq, NULL, "TABLE"));
 	stmt = psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", bakq);
 	dedup_exec_logged(&sql, stmt);
 	if (src->rd_rel->relforcerowsecurity)
@@ -702,8 +700,7 @@ restore_target(DedupBackupInfo *b, Oid bakid, List **sql, char **recreated)
 		dedup_exec_logged(sql, psprintf("CREATE TABLE %s (LIKE %s)", b->source_name, bakq));
 		dedup_exec_logged(sql, psprintf("ALTER TABLE %s OWNER TO %s", b->source_name,
 										quote_identifier(GetUserNameFromId(dedup_rel_owner(bakid), false))));
-		dedup_exec_logged(sql, psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
-										quote_literal_cstr(b->source_name)));
+		dedup_exec_logged(sql, dedup_set_acl_sql(b->source_name, NULL, "TABLE"));
 		*recreated = psprintf("the columns of %s", bakq);
 	}
 	target = dedup_lookup_relation(b->source_name);

@@ -499,6 +499,22 @@ dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
 }
 
 /*
+ * The statement that sets the privileges of relation qualname (quoted and
+ * qualified) to acl (an aclitem[] in text form; NULL: the owner's default
+ * privileges), kind TABLE or SEQUENCE.  Every argument is cast to the exact
+ * type of dedup._set_acl, so no other function of that name can be chosen
+ * over it, not even an overload planted in schema dedup (with an untyped
+ * NULL or 'TABLE', one taking text would win).
+ */
+char *
+dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind)
+{
+	return psprintf("SELECT dedup._set_acl(%s::pg_catalog.regclass, %s::pg_catalog.aclitem[], %s::pg_catalog.text)",
+					quote_literal_cstr(qualname), acl ? quote_literal_cstr(acl) : "NULL",
+					quote_literal_cstr(kind));
+}
+
+/*
  * dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS void
  *
  * Sets the privileges of rel to exactly acl (NULL: the owner's default

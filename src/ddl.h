@@ -151,6 +151,7 @@ extern Oid	dedup_rel_owner(Oid relid);
 extern char *dedup_collation_name(Oid collid);
 extern char *dedup_derived_name(const char *a, const char *b, const char *suffix);
 extern char *dedup_qualified_name(Oid relid);
+extern char *dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind);
 extern char *dedup_quoted_list(List *names);
 extern char *dedup_quoted_list_prefixed(List *names, const char *prefix);
 extern Oid	dedup_lookup_relation(const char *qualname);
