@@ -204,6 +204,26 @@ DELETE FROM docs_bak WHERE id = 1;
 SELECT dedup.restore_backup('docs_bak', 'docs');
 -- Not a dedup backup.
 SELECT dedup.restore_backup('members_restored', 'members');
+-- Into a table of another owner: refused, both tables and owners named,
+-- before any lock (the rows would be read as that owner, who cannot).
+CREATE TABLE strangers_members (LIKE members);
+ALTER TABLE strangers_members OWNER TO stranger;
+SELECT dedup.restore_backup('members_bak', 'strangers_members');
+DROP TABLE strangers_members;
+-- The table a backup was taken from is recreated from the journaled drop
+-- of that very table (its OID and owner), never from the drop of another
+-- table that had its name since.
+CREATE TABLE notes (id int, body text);
+INSERT INTO notes VALUES (1, 'kept');
+SELECT dedup.backup_table('notes', 'notes_bak');
+DROP TABLE notes;
+CREATE TABLE notes (id int, body text, secret text);
+SELECT dedup.drop_if_empty('notes');
+SELECT dedup.restore_backup('notes_bak');
+SELECT to_regclass('notes') AS notes_recreated;
+CREATE TABLE notes (id int, body text);
+SELECT dedup.restore_backup('notes_bak', 'notes');
+SELECT * FROM notes;
 
 -- undo of a backup drops it when it is unchanged.
 SELECT dedup.undo(id) FROM dedup.journal WHERE action = 'backup' AND target = 'public.projects';

@@ -120,7 +120,9 @@ typedef struct DedupBackupInfo
 {
 	Oid			backup;			/* the backup table (journaled OID, name and owner) */
 	Oid			source;			/* the table it was taken from, or InvalidOid if gone */
+	Oid			source_oid;		/* that table's OID, as journaled */
 	char	   *source_name;	/* quoted qualified name, as journaled */
+	char	   *owner;			/* owner of the table and the backup, as journaled */
 	int64		rows;
 	char	   *fingerprint;	/* hex, as journaled */
 	int64		entry;			/* journal id */
