@@ -242,6 +242,15 @@ SET ROLE ws_member;
 INSERT INTO ws_profile (id, bio) VALUES (3, 'third');
 RESET ROLE;
 SELECT id, email, name, bio FROM ws_people ORDER BY id;
+-- A row whose values the base's policies do not let the writer update: the
+-- INSERT is an error, not a silent no-op.
+ALTER TABLE ws_people ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ws_read ON ws_people FOR SELECT USING (true);
+CREATE POLICY ws_update ON ws_people FOR UPDATE USING (id <> 2);
+SET ROLE ws_member;
+INSERT INTO ws_profile (id, bio) VALUES (2, 'not mine');
+RESET ROLE;
+SELECT id, bio FROM ws_people WHERE id = 2;
 
 -- Hostile names: bars and quotes in table, column, constraint and index
 -- names, and CHECKs that use ||.

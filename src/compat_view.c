@@ -35,6 +35,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -229,6 +230,13 @@ dedup_compat_insert(PG_FUNCTION_ARGS)
 		rc = SPI_execute_with_args(upd.data, a->nkeys + a->nown, types, values, nulls, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "dedup: could not update %s: %s", a->base, SPI_result_code_string(rc));
+		/* not updated: an error, never an insert that silently did nothing */
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("could not set the inserted values on the row of %s with this key", a->base),
+					 errdetail("An INSERT through the view that keeps the extension's name sets them on that row; row level security does not let role \"%s\" update it, or another transaction deleted it.",
+							   GetUserNameFromId(GetUserId(), false))));
 		SPI_finish();
 		return PointerGetDatum(NULL);
 	}
