@@ -230,6 +230,21 @@ SELECT dedup.undo(id) FROM dedup.journal WHERE action = 'backup' AND target = 'p
 SELECT to_regclass('projects_before_merge') AS gone;
 SELECT action, target, undoes FROM dedup.journal WHERE action = 'undo' ORDER BY id;
 
+-- A table and sequence with no explicit privileges (relacl NULL, the
+-- owner's defaults) come back from undo exactly so, not with the owner's
+-- privileges written out; a backup of the table has relacl NULL too.
+CREATE SCHEMA plain;
+CREATE TABLE plain.tags (id serial PRIMARY KEY, label text);
+CREATE TEMP TABLE acl_before AS
+  SELECT relname, relacl FROM pg_class WHERE relnamespace = 'plain'::regnamespace AND relkind IN ('r', 'S');
+SELECT dedup.drop_if_empty('plain.tags');
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'drop';
+SELECT dedup.backup_table('plain.tags', 'tags_bak');
+SELECT c.relname, c.relkind, b.relacl AS before, c.relacl AS after
+  FROM pg_class c LEFT JOIN acl_before b USING (relname)
+ WHERE c.relnamespace = 'plain'::regnamespace AND c.relkind IN ('r', 'S') ORDER BY 1;
+DROP SCHEMA plain CASCADE;
+
 -- A rolled-back action leaves no journal row.
 SELECT count(*) AS journal_before FROM dedup.journal \gset
 BEGIN;

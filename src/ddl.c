@@ -520,6 +520,14 @@ dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind)
  * Sets the privileges of rel to exactly acl (NULL: the owner's default
  * privileges only), with REVOKE and GRANT through SPI, whatever default
  * privileges a newly created relation received.  kind is TABLE or SEQUENCE.
+ *
+ * A relation whose relacl is NULL already has exactly the owner's default
+ * privileges: asked for NULL, it is left alone, so that a recreated table
+ * keeps relacl NULL as the dropped one had it (GRANT would store the
+ * owner's privileges explicitly, and nothing in SQL sets relacl back to
+ * NULL).  One that received default privileges at CREATE keeps the
+ * explicit owner-only ACL that REVOKE and GRANT leave: the same privileges,
+ * written out; dedup does not write pg_class itself.
  */
 Datum
 dedup_set_acl(PG_FUNCTION_ARGS)
@@ -541,6 +549,20 @@ dedup_set_acl(PG_FUNCTION_ARGS)
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	nulls[1] = PG_ARGISNULL(1) ? 'n' : ' ';
 	values[2] = PG_GETARG_DATUM(2);
+
+	if (PG_ARGISNULL(1))
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, values[0]);
+		bool		defaults = false;
+
+		if (HeapTupleIsValid(tup))
+		{
+			(void) SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &defaults);
+			ReleaseSysCache(tup);
+		}
+		if (defaults)
+			PG_RETURN_VOID();	/* relacl is NULL: the owner's defaults already */
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
