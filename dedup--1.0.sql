@@ -296,7 +296,7 @@ post AS (
              FROM c, pol JOIN pg_description d ON d.classoid = 'pg_policy'::regclass AND d.objoid = pol.oid
   -- owner and privileges (the new table may have received default privileges)
   UNION ALL SELECT 19, format('ALTER TABLE %s OWNER TO %I', q, owner), '' FROM c
-  UNION ALL SELECT 20, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)', q, relacl, 'TABLE'), '' FROM c
+  UNION ALL SELECT 20, format('SELECT dedup._set_acl(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)', q, relacl, 'TABLE'), '' FROM c
   UNION ALL SELECT 21, format('GRANT %s (%I) ON TABLE %s TO %s%s', a.privilege_type, cols.attname, c.q,
                               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
                               CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), cols.attname
@@ -305,7 +305,7 @@ post AS (
   UNION ALL SELECT 22, format('ALTER SEQUENCE %s OWNER TO %I', o.q, o.owner), o.q FROM ownseq o
   UNION ALL SELECT 23, format('ALTER SEQUENCE %s OWNED BY %s.%I', o.q, c.q, cols.attname), o.q
              FROM c, ownseq o JOIN cols ON cols.attnum = o.attnum
-  UNION ALL SELECT 24, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)', q, relacl, 'SEQUENCE'), q
+  UNION ALL SELECT 24, format('SELECT dedup._set_acl(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)', q, relacl, 'SEQUENCE'), q
              FROM (SELECT q, relacl FROM ownseq UNION ALL SELECT q, relacl FROM idseq) s
   UNION ALL SELECT 25, format('SELECT pg_catalog.setval(%L::regclass, %s, true)', q, last_value), q
              FROM (SELECT q, last_value FROM ownseq UNION ALL SELECT q, last_value FROM idseq) s
@@ -400,7 +400,7 @@ deps AS (
                               FROM pg_description d JOIN pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
                              WHERE d.classoid = 'pg_class'::regclass AND d.objoid = views.oid AND d.objsubid > 0
                   UNION ALL SELECT 7, format('ALTER TABLE %s OWNER TO %I', views.q, views.owner)
-                  UNION ALL SELECT 8, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)',
+                  UNION ALL SELECT 8, format('SELECT dedup._set_acl(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)',
                                              views.q, views.relacl, 'TABLE')) s) AS post
     FROM views
   UNION ALL

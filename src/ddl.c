@@ -472,11 +472,35 @@ dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
 }
 
 /*
+ * The statement that sets the privileges of relation qualname (quoted and
+ * qualified) to acl (an aclitem[] in text form; NULL: the owner's default
+ * privileges), kind TABLE or SEQUENCE.  Every argument is cast to the exact
+ * type of dedup._set_acl, so no other function of that name can be chosen
+ * over it, not even an overload planted in schema dedup (with an untyped
+ * NULL or 'TABLE', one taking text would win).
+ */
+char *
+dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind)
+{
+	return psprintf("SELECT dedup._set_acl(%s::pg_catalog.regclass, %s::pg_catalog.aclitem[], %s::pg_catalog.text)",
+					quote_literal_cstr(qualname), acl ? quote_literal_cstr(acl) : "NULL",
+					quote_literal_cstr(kind));
+}
+
+/*
  * dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS void
  *
  * Sets the privileges of rel to exactly acl (NULL: the owner's default
  * privileges only), with REVOKE and GRANT through SPI, whatever default
  * privileges a newly created relation received.  kind is TABLE or SEQUENCE.
+ *
+ * A relation whose relacl is NULL already has exactly the owner's default
+ * privileges: asked for NULL, it is left alone, so that a recreated table
+ * keeps relacl NULL as the dropped one had it (GRANT would store the
+ * owner's privileges explicitly, and nothing in SQL sets relacl back to
+ * NULL).  One that received default privileges at CREATE keeps the
+ * explicit owner-only ACL that REVOKE and GRANT leave: the same privileges,
+ * written out; dedup does not write pg_class itself.
  */
 Datum
 dedup_set_acl(PG_FUNCTION_ARGS)
@@ -498,6 +522,20 @@ dedup_set_acl(PG_FUNCTION_ARGS)
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	nulls[1] = PG_ARGISNULL(1) ? 'n' : ' ';
 	values[2] = PG_GETARG_DATUM(2);
+
+	if (PG_ARGISNULL(1))
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, values[0]);
+		bool		defaults = false;
+
+		if (HeapTupleIsValid(tup))
+		{
+			(void) SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &defaults);
+			ReleaseSysCache(tup);
+		}
+		if (defaults)
+			PG_RETURN_VOID();	/* relacl is NULL: the owner's defaults already */
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
