@@ -547,7 +547,12 @@ dedup_backup_relation(Oid relid, const char *given_name, int64 *entry)
 	if (!OidIsValid(bakid))
 		elog(ERROR, "dedup: backup \"%s\" was not created", bakname);
 
-	/* no one gains access: the table's owner, no grants, RLS with no policy */
+	/*
+	 * No one gains access: the table's owner, no grants, RLS with no policy.
+	 * Not FORCE, even when the table has it: dedup reads a backup back as
+	 * its owner (restore, undo, drop_backup), and FORCE binds an owner only
+	 * as long as it chooses to.
+	 */
 	if (owner != GetUserId())
 	{
 		stmt = psprintf("ALTER TABLE %s OWNER TO %s", bakq,
@@ -557,11 +562,6 @@ dedup_backup_relation(Oid relid, const char *given_name, int64 *entry)
 	dedup_exec_logged(&sql, dedup_set_acl_sql(bakq, NULL, "TABLE"));
 	stmt = psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", bakq);
 	dedup_exec_logged(&sql, stmt);
-	if (src->rd_rel->relforcerowsecurity)
-	{
-		stmt = psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", bakq);
-		dedup_exec_logged(&sql, stmt);
-	}
 
 	/* copy, then read the copy back */
 	dst = table_open(bakid, AccessExclusiveLock);
