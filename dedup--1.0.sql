@@ -47,7 +47,8 @@ RETURNS TABLE (
     row_count bigint,
     similarity real,
     evidence text[],
-    verdict text)
+    verdict text,
+    strength text)
 AS 'MODULE_PATHNAME', 'dedup_duplicate_groups'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
@@ -63,7 +64,9 @@ RETURNS TABLE (
     duplicate regclass,
     safe_to_drop boolean,
     blockers text[],
-    drop_order int)
+    drop_order int,
+    strength text,
+    verdict text)
 AS 'MODULE_PATHNAME', 'dedup_find_empty_duplicates'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
@@ -296,7 +299,7 @@ post AS (
              FROM c, pol JOIN pg_description d ON d.classoid = 'pg_policy'::regclass AND d.objoid = pol.oid
   -- owner and privileges (the new table may have received default privileges)
   UNION ALL SELECT 19, format('ALTER TABLE %s OWNER TO %I', q, owner), '' FROM c
-  UNION ALL SELECT 20, format('SELECT %s(%L::regclass, %L::aclitem[], %L)', acl_call, q, relacl, 'TABLE'), '' FROM c
+  UNION ALL SELECT 20, format('SELECT %s(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)', acl_call, q, relacl, 'TABLE'), '' FROM c
   UNION ALL SELECT 21, format('GRANT %s (%I) ON TABLE %s TO %s%s', a.privilege_type, cols.attname, c.q,
                               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
                               CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), cols.attname
@@ -305,7 +308,7 @@ post AS (
   UNION ALL SELECT 22, format('ALTER SEQUENCE %s OWNER TO %I', o.q, o.owner), o.q FROM ownseq o
   UNION ALL SELECT 23, format('ALTER SEQUENCE %s OWNED BY %s.%I', o.q, c.q, cols.attname), o.q
              FROM c, ownseq o JOIN cols ON cols.attnum = o.attnum
-  UNION ALL SELECT 24, format('SELECT %s(%L::regclass, %L::aclitem[], %L)', acl_call, q, relacl, 'SEQUENCE'), q
+  UNION ALL SELECT 24, format('SELECT %s(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)', acl_call, q, relacl, 'SEQUENCE'), q
              FROM (SELECT q, relacl FROM ownseq UNION ALL SELECT q, relacl FROM idseq) s
   UNION ALL SELECT 25, format('SELECT pg_catalog.setval(%L::regclass, %s, true)', q, last_value), q
              FROM (SELECT q, last_value FROM ownseq UNION ALL SELECT q, last_value FROM idseq) s
@@ -400,7 +403,7 @@ deps AS (
                               FROM pg_description d JOIN pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
                              WHERE d.classoid = 'pg_class'::regclass AND d.objoid = views.oid AND d.objsubid > 0
                   UNION ALL SELECT 7, format('ALTER TABLE %s OWNER TO %I', views.q, views.owner)
-                  UNION ALL SELECT 8, format('SELECT %s(%L::regclass, %L::aclitem[], %L)', acl_call,
+                  UNION ALL SELECT 8, format('SELECT %s(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)', acl_call,
                                              views.q, views.relacl, 'TABLE')) s) AS post
     FROM views
   UNION ALL
@@ -580,9 +583,13 @@ SELECT format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (
 $$;
 
 -- Sets a relation's privileges to exactly acl (NULL: the owner's defaults),
--- through REVOKE and GRANT, whatever default privileges gave it.  Plain
--- PL/pgSQL: a script of dedup.plan_sql() carries the same body as a
--- temporary function, so it runs where dedup is not installed.
+-- through REVOKE and GRANT, whatever default privileges gave it.  A
+-- relation whose relacl is NULL already has the owner's defaults: asked for
+-- NULL, it is left alone, so a recreated table keeps relacl NULL as the
+-- dropped one had it (GRANT would write the owner's privileges out, and
+-- nothing in SQL sets relacl back to NULL).  Plain PL/pgSQL: a script of
+-- dedup.plan_sql() carries the same body as a temporary function, so it
+-- runs where dedup is not installed.
 CREATE FUNCTION dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS void
 LANGUAGE plpgsql CALLED ON NULL INPUT SET search_path = pg_catalog, pg_temp
 AS $$
@@ -595,6 +602,9 @@ BEGIN
   END IF;
   IF kind NOT IN ('TABLE', 'SEQUENCE') THEN
     RAISE EXCEPTION 'kind must be TABLE or SEQUENCE, not "%"', kind USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF acl IS NULL AND (SELECT c.relacl IS NULL FROM pg_class c WHERE c.oid = rel) THEN
+    RETURN;
   END IF;
   -- revoke everything anyone holds now ...
   SELECT array_agg(format('REVOKE ALL ON %s %s FROM %s', kind, rel,
@@ -841,6 +851,15 @@ SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.drop_if_empty(regclass, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.drop_if_empty(regclass, boolean) IS
 'drop a table only if no row is visible once writers and readers are locked out; journaled, undoable';
+
+CREATE FUNCTION dedup.drop_backup(tbl regclass, force boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'dedup_drop_backup'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.drop_backup(regclass, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.drop_backup(regclass, boolean) IS
+'drop a backup (journaled by backup_table, or named as one) once every row of it is in its source; force drops it anyway; journaled';
 
 CREATE FUNCTION dedup.restore_backup(backup regclass, target regclass DEFAULT NULL)
 RETURNS bigint

@@ -205,6 +205,53 @@ INSERT INTO community_members (id, bio) VALUES (9999, 'nobody');
 -- the rows changed since: the undo refuses rather than lose that
 SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_extension';
 
+-- Writers through the old name need no more than they can do. ------------
+-- An INSERT through the old name sets the extension's values on the base
+-- row as the writer (never as anyone else: that would change a base row
+-- its privileges or policies keep it from changing), reading only the key
+-- and those columns, or the NOT NULL columns it leaves empty.  ws_member
+-- may read the base's key and email but not its name: it keeps inserting
+-- through the old name.  ws_writer could INSERT into the extension but
+-- cannot read or update the base: it would lose that, so the merge refuses,
+-- naming it, unless exactly that outcome is accepted.
+CREATE TABLE ws_people (id int PRIMARY KEY, email text NOT NULL, name text);
+CREATE TABLE ws_profile (id int PRIMARY KEY REFERENCES ws_people, bio text);
+INSERT INTO ws_people VALUES (1, 'a@example.org', 'A'), (2, 'b@example.org', 'B'), (3, 'c@example.org', 'C');
+INSERT INTO ws_profile VALUES (1, 'first');
+SET client_min_messages = warning;
+CREATE ROLE ws_member;
+CREATE ROLE ws_writer;
+RESET client_min_messages;
+GRANT SELECT (id, email), INSERT ON ws_people TO ws_member;
+GRANT SELECT, INSERT, UPDATE ON ws_profile TO ws_member;
+GRANT INSERT ON ws_people, ws_profile TO ws_writer;
+CREATE FUNCTION pg_temp.ws_writes() RETURNS TABLE (r name, stmt text, result text) LANGUAGE sql AS $$
+SELECT r, s, pg_temp.try(r, s)
+  FROM unnest(ARRAY['ws_member', 'ws_writer']::name[]) r,
+       unnest(ARRAY['INSERT INTO ws_profile (id, bio) VALUES (2, ''second'')',
+                    'INSERT INTO ws_profile (id, bio) VALUES (1, ''again'') ON CONFLICT DO NOTHING']) s
+$$;
+SELECT * FROM pg_temp.ws_writes() ORDER BY 1, 2;
+SELECT * FROM dedup.merge_extension('ws_people', 'ws_profile', backup => false);
+BEGIN;
+SET LOCAL dedup.accept_access_change = 'f8426005';
+SELECT columns_added, rows_merged FROM dedup.merge_extension('ws_people', 'ws_profile', backup => false);
+COMMIT;
+SELECT * FROM pg_temp.ws_writes() ORDER BY 1, 2;
+SET ROLE ws_member;
+INSERT INTO ws_profile (id, bio) VALUES (3, 'third');
+RESET ROLE;
+SELECT id, email, name, bio FROM ws_people ORDER BY id;
+-- A row whose values the base's policies do not let the writer update: the
+-- INSERT is an error, not a silent no-op.
+ALTER TABLE ws_people ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ws_read ON ws_people FOR SELECT USING (true);
+CREATE POLICY ws_update ON ws_people FOR UPDATE USING (id <> 2);
+SET ROLE ws_member;
+INSERT INTO ws_profile (id, bio) VALUES (2, 'not mine');
+RESET ROLE;
+SELECT id, bio FROM ws_people WHERE id = 2;
+
 -- Hostile names: bars and quotes in table, column, constraint and index
 -- names, and CHECKs that use ||.
 CREATE TABLE "Ba|se" ("I|d" int PRIMARY KEY, "N""ame" text CONSTRAINT "n|""n" CHECK ("N""ame" || 'x' <> 'x'));
@@ -224,4 +271,4 @@ SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_extension';
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE dedup_merge_ext;
-DROP ROLE member_user;
+DROP ROLE member_user, ws_member, ws_writer;

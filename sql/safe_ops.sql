@@ -204,11 +204,46 @@ DELETE FROM docs_bak WHERE id = 1;
 SELECT dedup.restore_backup('docs_bak', 'docs');
 -- Not a dedup backup.
 SELECT dedup.restore_backup('members_restored', 'members');
+-- Into a table of another owner: refused, both tables and owners named,
+-- before any lock (the rows would be read as that owner, who cannot).
+CREATE TABLE strangers_members (LIKE members);
+ALTER TABLE strangers_members OWNER TO stranger;
+SELECT dedup.restore_backup('members_bak', 'strangers_members');
+DROP TABLE strangers_members;
+-- The table a backup was taken from is recreated from the journaled drop
+-- of that very table (its OID and owner), never from the drop of another
+-- table that had its name since.
+CREATE TABLE notes (id int, body text);
+INSERT INTO notes VALUES (1, 'kept');
+SELECT dedup.backup_table('notes', 'notes_bak');
+DROP TABLE notes;
+CREATE TABLE notes (id int, body text, secret text);
+SELECT dedup.drop_if_empty('notes');
+SELECT dedup.restore_backup('notes_bak');
+SELECT to_regclass('notes') AS notes_recreated;
+CREATE TABLE notes (id int, body text);
+SELECT dedup.restore_backup('notes_bak', 'notes');
+SELECT * FROM notes;
 
 -- undo of a backup drops it when it is unchanged.
 SELECT dedup.undo(id) FROM dedup.journal WHERE action = 'backup' AND target = 'public.projects';
 SELECT to_regclass('projects_before_merge') AS gone;
 SELECT action, target, undoes FROM dedup.journal WHERE action = 'undo' ORDER BY id;
+
+-- A table and sequence with no explicit privileges (relacl NULL, the
+-- owner's defaults) come back from undo exactly so, not with the owner's
+-- privileges written out; a backup of the table has relacl NULL too.
+CREATE SCHEMA plain;
+CREATE TABLE plain.tags (id serial PRIMARY KEY, label text);
+CREATE TEMP TABLE acl_before AS
+  SELECT relname, relacl FROM pg_class WHERE relnamespace = 'plain'::regnamespace AND relkind IN ('r', 'S');
+SELECT dedup.drop_if_empty('plain.tags');
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'drop';
+SELECT dedup.backup_table('plain.tags', 'tags_bak');
+SELECT c.relname, c.relkind, b.relacl AS before, c.relacl AS after
+  FROM pg_class c LEFT JOIN acl_before b USING (relname)
+ WHERE c.relnamespace = 'plain'::regnamespace AND c.relkind IN ('r', 'S') ORDER BY 1;
+DROP SCHEMA plain CASCADE;
 
 -- A rolled-back action leaves no journal row.
 SELECT count(*) AS journal_before FROM dedup.journal \gset

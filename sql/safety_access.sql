@@ -51,8 +51,8 @@ UNION ALL
 SELECT 'schema ' || n.nspname, (SELECT array_agg(a.grantee::regrole::text || ':' || a.privilege_type ORDER BY 1)
                                   FROM aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner)
   FROM pg_namespace n WHERE n.nspname = 'dedup' ORDER BY 1;
--- CREATE on the schema would let it plant an overload that a superuser's
--- backup_table picks (dedup._set_acl(..., NULL, 'TABLE') prefers text)
+-- No CREATE on the schema either: it would let a role plant functions in
+-- dedup (what dedup does if one is planted all the same: see the end).
 SET ROLE regress_sa_dba;
 CREATE FUNCTION dedup._set_acl(rel regclass, acl text, kind text) RETURNS void
   LANGUAGE sql AS $$ ALTER ROLE regress_sa_dba SUPERUSER $$;
@@ -269,6 +269,37 @@ SELECT dedup.backup_table('bk_notes', 'bk_notes_backup_sa');
 SELECT dedup.restore_backup('bk_notes_backup_sa', 'bk_notes');
 SELECT relname, relowner::regrole, relacl FROM pg_class WHERE relname LIKE 'bk\_notes\_backup%' ORDER BY 1;
 SELECT action, target, detail->>'backup' AS backup FROM dedup.journal WHERE action = 'backup' ORDER BY id;
+
+-- A function planted in schema dedup is never called ----------------------------
+-- Should CREATE on schema dedup ever be granted, an overload of _set_acl
+-- taking text would be chosen over dedup's own by a call written with an
+-- untyped NULL and 'TABLE', and run as the caller.  Every argument dedup
+-- passes is cast, and before its first statement in a transaction dedup
+-- checks that the schema holds only its own functions and that no one else
+-- may create one there: it refuses, naming what it found, and nothing runs.
+CREATE TABLE pl_notes (id int);
+INSERT INTO pl_notes VALUES (1);
+SELECT dedup.backup_table('pl_notes', 'pl_notes_bak');
+GRANT CREATE ON SCHEMA dedup TO regress_sa_dba;
+SELECT dedup.backup_table('pl_notes', 'pl_notes_bak2');
+SET ROLE regress_sa_dba;
+CREATE FUNCTION dedup._set_acl(rel regclass, acl text, kind text) RETURNS void
+  LANGUAGE sql AS $$ ALTER ROLE regress_sa_dba SUPERUSER $$;
+RESET ROLE;
+REVOKE CREATE ON SCHEMA dedup FROM regress_sa_dba;
+SELECT dedup.backup_table('pl_notes', 'pl_notes_bak2');
+CREATE TABLE pl_base (id int PRIMARY KEY, name text);
+CREATE TABLE pl_ext (id int PRIMARY KEY REFERENCES pl_base, bio text);
+INSERT INTO pl_base VALUES (1, 'Ada');
+INSERT INTO pl_ext VALUES (1, 'first programmer');
+CREATE VIEW pl_bios AS SELECT bio FROM pl_ext;
+SELECT columns_added, rows_merged FROM dedup.merge_extension('pl_base', 'pl_ext');
+SELECT rolsuper AS dba_superuser FROM pg_roles WHERE rolname = 'regress_sa_dba';
+DROP FUNCTION dedup._set_acl(regclass, text, text);
+-- the function gone, dedup works again; with the casts, its own is called
+DROP TABLE pl_notes;
+SELECT dedup.restore_backup('pl_notes_bak');
+SELECT columns_added, rows_merged FROM dedup.merge_extension('pl_base', 'pl_ext');
 
 \c contrib_regression
 DROP DATABASE dedup_safety_access;

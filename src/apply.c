@@ -35,6 +35,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -190,9 +191,14 @@ verify_step(DedupPlan *plan, int64 baseline)
 	int			n = 0;
 	int			before = 0;
 	StringInfoData d;
+	List	   *checks;
 
+	/* the catalog queries read the active snapshot: one that sees the steps */
 	CommandCounterIncrement();
-	foreach(lc, dedup_verify_checks(plan->schemas, baseline))
+	PushActiveSnapshot(GetTransactionSnapshot());
+	checks = dedup_verify_checks(plan->schemas, baseline);
+	PopActiveSnapshot();
+	foreach(lc, checks)
 	{
 		DedupCheck *c = (DedupCheck *) lfirst(lc);
 
@@ -318,8 +324,14 @@ apply_internal(ArrayType *schemas, bool merge_extensions)
 	check_reviewed(plan, baseline);
 
 	act = dedup_action_begin("apply");
-	/* each step's result says what it did: the notices of the functions it calls are not shown */
-	quiet = NewGUCNestLevel();
+
+	/*
+	 * Each step's result says what it did: the notices of the functions it
+	 * calls are not shown.  The steps' reads are not counted as use (a
+	 * failed apply leaves no scans behind that a later plan would take for
+	 * the application's); the verification, a plan, keeps its own out.
+	 */
+	quiet = dedup_quiet_stats_begin(plan->cat);
 	(void) set_config_option("client_min_messages", "warning", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 	foreach(lc, plan->steps)
@@ -328,6 +340,11 @@ apply_internal(ArrayType *schemas, bool merge_extensions)
 		Applied    *a = palloc(sizeof(Applied));
 		MemoryContext cxt = CurrentMemoryContext;
 
+		if (s->kind == DEDUP_STEP_VERIFY && quiet >= 0)
+		{
+			dedup_quiet_stats_end(quiet);
+			quiet = -1;
+		}
 		a->number = s->number;
 		a->action = pstrdup(dedup_step_action(s->kind));
 		a->target = s->target;
@@ -350,7 +367,8 @@ apply_internal(ArrayType *schemas, bool merge_extensions)
 		out = lappend(out, a);
 		lines = lappend(lines, psprintf("%d %s %s: %s", a->number, a->action, a->target, a->result));
 	}
-	AtEOXact_GUC(true, quiet);
+	if (quiet >= 0)
+		dedup_quiet_stats_end(quiet);
 
 	initStringInfo(&d);
 	appendStringInfoChar(&d, '{');

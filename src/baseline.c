@@ -328,6 +328,8 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 	int			i;
 	int			ndistinct = 0;
 	List	   *views = NIL;
+	int			nestlevel = dedup_quiet_stats_begin(plan->cat);	/* our reads are not use */
+	int64		id;
 
 	i = 0;
 	foreach(lc, rels)
@@ -457,8 +459,10 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 		dedup_json_raw(&d, "views", dedup_json_array(names));
 	}
 	appendStringInfoChar(&d, '}');
-	return dedup_journal_write_row(0, "plan", plan->schemas_text ? plan->schemas_text : "all user schemas",
-								   0, 0, NIL, d.data);
+	id = dedup_journal_write_row(0, "plan", plan->schemas_text ? plan->schemas_text : "all user schemas",
+								 0, 0, NIL, d.data);
+	dedup_quiet_stats_end(nestlevel);
+	return id;
 }
 
 /*

@@ -108,6 +108,20 @@ dedup_relation_path(Oid spc, Oid filenode, bool own_temp, ForkNumber fork)
 #define DEDUP_RELFILE(rel) (&(rel)->rd_node)
 #endif
 
+/* The time of a relation's last scan: the statistics keep it from 16 on. */
+#include "pgstat.h"
+
+static inline TimestampTz
+dedup_stat_last_scan(PgStat_StatTabEntry *entry)
+{
+#if PG_VERSION_NUM >= 160000
+	return entry->lastscan;
+#else
+	(void) entry;
+	return 0;
+#endif
+}
+
 /*
  * A relation whose storage was swapped in this subtransaction (swap.c, as
  * cluster.c's swap_relation_files): the relfilenode fields were renamed
@@ -123,6 +137,14 @@ dedup_relation_path(Oid spc, Oid filenode, bool own_temp, ForkNumber fork)
 #define dedup_assume_new_storage(rel) RelationAssumeNewRelfilenode(rel)
 #define DEDUP_NEW_STORAGE_SUBID rd_newRelfilenodeSubid
 #define DEDUP_FIRST_STORAGE_SUBID rd_firstRelfilenodeSubid
+#endif
+
+/* The local id of this backend's current top-level transaction. */
+#include "storage/proc.h"
+#if PG_VERSION_NUM >= 170000
+#define dedup_my_lxid() (MyProc->vxid.lxid)
+#else
+#define dedup_my_lxid() (MyProc->lxid)
 #endif
 
 #endif							/* DEDUP_COMPAT_H */

@@ -33,7 +33,6 @@
 #include "compat.h"
 #include "ddl.h"
 
-PG_FUNCTION_INFO_V1(dedup_set_acl);
 
 /*
  * "schema.name" of any relation, quoted as needed, for statements, messages
@@ -214,33 +213,6 @@ dedup_check_same_owner(Oid source, Oid keeper)
 }
 
 
-/*
- * Is relname named like a backup: "_backup", "_bak" or "_bkp" as a word of
- * it ("members_backup_20260118", "members_bak2")?  Such a table is never
- * merged or dropped as a look-alike.
- */
-bool
-dedup_named_like_backup(const char *relname)
-{
-	static const char *const words[] = {"_backup", "_bak", "_bkp", NULL};
-	int			i;
-
-	for (i = 0; words[i]; i++)
-	{
-		const char *p = relname;
-
-		while ((p = strstr(p, words[i])) != NULL)
-		{
-			char		next = p[strlen(words[i])];
-
-			if (next == '\0' || next == '_' || (next >= '0' && next <= '9'))
-				return true;
-			p++;
-		}
-	}
-	return false;
-}
-
 /* The owner of a relation. */
 Oid
 dedup_rel_owner(Oid relid)
@@ -373,12 +345,55 @@ dedup_lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode)
  * before that, so it is never used (the referential-integrity triggers do
  * the same).  Returns the SPI result code; errors propagate.
  */
+/*
+ * dedup's own SQL calls its functions by name (dedup._x(...)).  A function
+ * planted in schema dedup with more specific argument types would be
+ * called instead, with the caller's rights: so once per transaction, before
+ * the first statement, check that every function there belongs to the
+ * extension and that no one but the schema's owner may create one.
+ */
+static void
+check_own_schema(void)
+{
+	static LocalTransactionId checked = InvalidLocalTransactionId;
+	int			rc;
+
+	if (checked == dedup_my_lxid())
+		return;
+	rc = SPI_execute("SELECT pg_catalog.format('function %s', p.oid::pg_catalog.regprocedure)"
+					 "  FROM pg_catalog.pg_proc p"
+					 " WHERE p.pronamespace OPERATOR(pg_catalog.=) 'dedup'::pg_catalog.regnamespace"
+					 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+					 "        WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
+					 "          AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'"
+					 "          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass)"
+					 " UNION ALL "
+					 "SELECT pg_catalog.format('CREATE granted to %s',"
+					 "         CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE a.grantee::pg_catalog.regrole::pg_catalog.text END)"
+					 "  FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a"
+					 " WHERE n.oid OPERATOR(pg_catalog.=) 'dedup'::pg_catalog.regnamespace"
+					 "   AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE' AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner"
+					 " LIMIT 1", true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "dedup: could not check schema dedup: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("schema dedup is not dedup's alone: %s",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errdetail("dedup calls its own functions by name; another role's function there could run in their place. Nothing was changed."),
+				 errhint("Drop what is not part of the extension from schema dedup and revoke CREATE on it from everyone but its owner.")));
+	checked = dedup_my_lxid();
+}
+
 static int
 spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 		long tcount)
 {
 	SPIPlanPtr	plan;
 	int			rc;
+
+	check_own_schema();
 
 	/* reads may use parallel workers (the planner never gives them writes) */
 	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_PARALLEL_OK);
@@ -499,62 +514,17 @@ dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
 }
 
 /*
- * dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS void
- *
- * Sets the privileges of rel to exactly acl (NULL: the owner's default
- * privileges only), with REVOKE and GRANT through SPI, whatever default
- * privileges a newly created relation received.  kind is TABLE or SEQUENCE.
+ * The statement that sets the privileges of relation qualname (quoted and
+ * qualified) to acl (an aclitem[] in text form; NULL: the owner's default
+ * privileges), kind TABLE or SEQUENCE.  Every argument is cast to the exact
+ * type of dedup._set_acl, so no other function of that name can be chosen
+ * over it, not even an overload planted in schema dedup (with an untyped
+ * NULL or 'TABLE', one taking text would win).
  */
-Datum
-dedup_set_acl(PG_FUNCTION_ARGS)
+char *
+dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind)
 {
-	Oid			types[3] = {REGCLASSOID, ACLITEMARRAYOID, TEXTOID};
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
-	List	   *stmts;
-	ListCell   *lc;
-	const char *kind;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
-		PG_RETURN_VOID();
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	if (strcmp(kind, "TABLE") != 0 && strcmp(kind, "SEQUENCE") != 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						errmsg("kind must be TABLE or SEQUENCE, not \"%s\"", kind)));
-	values[0] = PG_GETARG_DATUM(0);
-	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
-	nulls[1] = PG_ARGISNULL(1) ? 'n' : ' ';
-	values[2] = PG_GETARG_DATUM(2);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "dedup: SPI_connect failed");
-
-	/* revoke everything anyone holds now ... */
-	stmts = dedup_query_column(
-		"SELECT pg_catalog.format('REVOKE ALL ON %s %s FROM %s', $3, $1,"
-		"         CASE a.grantee WHEN 0 THEN 'PUBLIC'"
-		"              ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END)"
-		"  FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
-		" WHERE c.oid OPERATOR(pg_catalog.=) $1"
-		" GROUP BY a.grantee ORDER BY a.grantee",
-		3, types, values, nulls);
-
-	/* ... then grant exactly what acl says, in its order */
-	stmts = list_concat(stmts, dedup_query_column(
-		"SELECT pg_catalog.format('GRANT %s ON %s %s TO %s%s',"
-		"         pg_catalog.string_agg(a.privilege_type, ', ' ORDER BY a.privilege_type), $3, $1,"
-		"         CASE a.grantee WHEN 0 THEN 'PUBLIC'"
-		"              ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END,"
-		"         CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)"
-		"  FROM pg_catalog.aclexplode(COALESCE($2, pg_catalog.acldefault("
-		"         CASE $3 WHEN 'SEQUENCE' THEN 's'::\"char\" ELSE 'r'::\"char\" END,"
-		"         (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1))))"
-		"       WITH ORDINALITY AS a(grantor, grantee, privilege_type, is_grantable, n)"
-		" GROUP BY a.grantee, a.is_grantable ORDER BY pg_catalog.min(a.n)",
-		3, types, values, nulls));
-
-	foreach(lc, stmts)
-		dedup_exec((char *) lfirst(lc));
-	SPI_finish();
-	PG_RETURN_VOID();
+	return psprintf("SELECT dedup._set_acl(%s::pg_catalog.regclass, %s::pg_catalog.aclitem[], %s::pg_catalog.text)",
+					quote_literal_cstr(qualname), acl ? quote_literal_cstr(acl) : "NULL",
+					quote_literal_cstr(kind));
 }

@@ -120,7 +120,9 @@ typedef struct DedupBackupInfo
 {
 	Oid			backup;			/* the backup table (journaled OID, name and owner) */
 	Oid			source;			/* the table it was taken from, or InvalidOid if gone */
+	Oid			source_oid;		/* that table's OID, as journaled */
 	char	   *source_name;	/* quoted qualified name, as journaled */
+	char	   *owner;			/* owner of the table and the backup, as journaled */
 	int64		rows;
 	char	   *fingerprint;	/* hex, as journaled */
 	int64		entry;			/* journal id */
@@ -151,6 +153,7 @@ extern Oid	dedup_rel_owner(Oid relid);
 extern char *dedup_collation_name(Oid collid);
 extern char *dedup_derived_name(const char *a, const char *b, const char *suffix);
 extern char *dedup_qualified_name(Oid relid);
+extern char *dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind);
 extern char *dedup_quoted_list(List *names);
 extern char *dedup_quoted_list_prefixed(List *names, const char *prefix);
 extern Oid	dedup_lookup_relation(const char *qualname);

@@ -247,7 +247,9 @@ dedup_journal_backups(void)
 		b = palloc0(sizeof(DedupBackupInfo));
 		b->entry = pg_strtoint64(r[0]);
 		b->backup = bak;
+		b->source_oid = src;
 		b->source_name = r[4];
+		b->owner = r[7];
 		b->source = (OidIsValid(src) && r[4] && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(src)) &&
 					 strcmp(dedup_qualified_name(src), r[4]) == 0) ? src : InvalidOid;
 		b->rows = r[5] ? pg_strtoint64(r[5]) : 0;

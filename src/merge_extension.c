@@ -936,7 +936,6 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 	char	   *select;
 	ListCell   *lc;
 	char	   *trigger = dedup_derived_name(m->ename, "", "dedup_compat");
-	char	   *stmt;
 	Oid			types[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(drop_definition)};
 
@@ -974,8 +973,7 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 		if (m->owner != GetUserId())
 			dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s OWNER TO %s", m->eq,
 												quote_identifier(GetUserNameFromId(m->owner, false))));
-		dedup_exec_logged(&m->sql, psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
-											quote_literal_cstr(m->eq)));
+		dedup_exec_logged(&m->sql, dedup_set_acl_sql(m->eq, NULL, "TABLE"));
 		dedup_run_steps(0, definer, &m->sql);
 		dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s RENAME TO %s", m->eq, quote_identifier(m->definer_view)));
 		dedup_exec_logged(&m->sql, psprintf("COMMENT ON VIEW %s IS %s",
@@ -1013,9 +1011,7 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 	if (dedup_rel_owner(m->base) != GetUserId())
 		dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s OWNER TO %s", m->eq,
 											quote_identifier(GetUserNameFromId(m->owner, false))));
-	stmt = psprintf("SELECT dedup._set_acl(%s::regclass, %s, 'TABLE')", quote_literal_cstr(m->eq),
-					eacl ? psprintf("%s::pg_catalog.aclitem[]", quote_literal_cstr(eacl)) : "NULL");
-	dedup_exec_logged(&m->sql, stmt);
+	dedup_exec_logged(&m->sql, dedup_set_acl_sql(m->eq, eacl, "TABLE"));
 	dedup_exec_logged(&m->sql, psprintf("COMMENT ON VIEW %s IS %s", m->eq,
 										quote_literal_cstr(psprintf("%s%sdedup: merged into %s; this view answers as the table did",
 																	ecomment ? ecomment : "", ecomment ? " / " : "", m->bq))));

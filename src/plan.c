@@ -24,7 +24,9 @@
  *					  afterwards, otherwise it stays with the hazard
  *	 drop             the empty duplicates discovery calls safe, in
  *					  drop_order; backups are never dropped
- *	 keep             what stays, with the reason
+ *	 keep             what stays, with the reason: backups; every member
+ *					  of a group whose keeper is not clear-cut; a look-alike
+ *					  shown to be a copy by weak evidence only, or in use
  *	 verify           dedup.verify() against the baseline
  *
  * Steps run phase by phase across groups (a foreign key between two
@@ -78,7 +80,6 @@ typedef struct PlanBuild
 	List	   *drops;
 	List	   *keeps;
 	bool	   *backed_up;		/* by table index */
-	List	   *journaled_backups;	/* Oid: tables dedup.backup_table() made */
 } PlanBuild;
 
 /* A look-alike holding rows, compared with its keeper read-only. */
@@ -213,14 +214,6 @@ backup(PlanBuild *pb, DedupTable *t, const char *why)
 						 s->reused ? "; a fresh journaled backup already holds its rows and is reused" : "");
 	s->sql = psprintf("SELECT dedup.backup_table(%s, %s)", lit(t->qualname), lit(s->backup_name));
 	pb->backups = lappend(pb->backups, s);
-}
-
-/* Is t a backup: journaled by dedup.backup_table(), or named as one? */
-static bool
-is_backup(PlanBuild *pb, DedupTable *t)
-{
-	return dedup_named_like_backup(t->relname) ||
-		list_member_oid(pb->journaled_backups, t->relid);
 }
 
 /* Run fn in a subtransaction: NULL when it succeeded, else the error's text. */
@@ -670,7 +663,10 @@ plan_empty(PlanBuild *pb, DedupTable *t)
 
 	if (!t->safe_to_drop)
 	{
-		keep(pb, t, t->blockers ? "blocked" : "not safe", pstrdup(t->verdict));
+		/* the hazard that the verdict names first */
+		keep(pb, t, t->strength < DEDUP_STRENGTH_MEDIUM ? "weak evidence" :
+			 t->in_use ? "in use" : t->blockers ? "blocked" : "not safe",
+			 pstrdup(t->verdict));
 		return;
 	}
 	if (!dedup_owns_relation(t->relid))
@@ -766,20 +762,19 @@ dedup_build_plan(ArrayType *schemas, bool merge_extensions)
 	ListCell   *lc;
 	DedupStep  *v;
 	int			number = 0;
+	int			nestlevel;
 
 	plan->schemas = schemas;
 	plan->merge_extensions = merge_extensions;
 	plan->schemas_text = schemas ?
 		dedup_schemas_text(schemas) : NULL;
 	cat = plan->cat = dedup_load_catalog(schemas, false);
+	nestlevel = dedup_quiet_stats_begin(cat);	/* our reads are not use */
 	dedup_build_groups(cat, false);
 
 	memset(&pb, 0, sizeof(pb));
 	pb.plan = plan;
 	pb.backed_up = palloc0(sizeof(bool) * Max(cat->ntables, 1));
-	foreach(lc, dedup_journal_backups())
-		pb.journaled_backups = lappend_oid(pb.journaled_backups,
-										   ((DedupBackupInfo *) lfirst(lc))->backup);
 
 	/* each group: keeper, extensions, then duplicates (report order) */
 	groups = palloc0(sizeof(PlanGroup) * (cat->ngroups + 1));
@@ -788,8 +783,17 @@ dedup_build_plan(ArrayType *schemas, bool merge_extensions)
 	{
 		DedupTable *t = &cat->tables[idx[i]];
 		PlanGroup  *pg = &groups[t->group_id];
+		char	   *unclear = cat->group_unclear[t->group_id];
 
 		CHECK_FOR_INTERRUPTS();
+		if (t->role == DEDUP_ROLE_BACKUP)
+		{
+			/* discovery did not read it (find_empty_duplicates does not) */
+			keep(&pb, t, NULL, psprintf("a backup of %s: a plan never merges or drops one; dedup.drop_backup() drops it once it is no longer needed",
+										t->journaled ? t->journaled->source_name :
+										cat->tables[cat->group_keeper[t->group_id]].qualname));
+			continue;
+		}
 		/* discovery read "empty or not"; a member with rows is counted exactly */
 		if (t->unknown_reason == DEDUP_KNOWN && t->nrows > 0)
 			dedup_probe_table(t, true);
@@ -798,21 +802,30 @@ dedup_build_plan(ArrayType *schemas, bool merge_extensions)
 		if (t->role == DEDUP_ROLE_KEEPER)
 		{
 			pg->keeper = t;
-			plan_keeper(&pb, pg);
+			if (unclear == NULL)
+				plan_keeper(&pb, pg);
 		}
+		else if (unclear)
+			keep(&pb, t, "keeper unclear", psprintf("the keeper %s is not clear-cut: %s; check which one the application uses",
+												   cat->tables[cat->group_keeper[t->group_id]].qualname, unclear));
 		else if (t->role == DEDUP_ROLE_EXTENSION)
 			plan_extension(&pb, pg, t);
 		else if (t->role != DEDUP_ROLE_DUPLICATE)
 			keep(&pb, t, NULL, pstrdup(t->verdict));
-		else if (is_backup(&pb, t))
-			keep(&pb, t, NULL, "a backup: a plan never merges or drops one (dedup.drop_backup() does, when asked)");
 		else if (t->unknown_reason != DEDUP_KNOWN)
 			keep(&pb, t, "unknown", pstrdup(t->verdict));
 		else if (t->nrows == 0)
 			plan_empty(&pb, t);
+		else if (t->strength < DEDUP_STRENGTH_MEDIUM)
+			keep(&pb, t, "weak evidence", psprintf("holds %s, and the evidence that it is a copy of %s is weak: check that the application does not use it before merging it",
+												   rows_phrase(t->nrows), pg->keeper->qualname));
+		else if (t->in_use)
+			keep(&pb, t, "in use", psprintf("holds %s and is in use (%s): merge it once the application no longer uses it",
+											rows_phrase(t->nrows), (char *) linitial(t->use)));
 		else
 			plan_lookalike(&pb, pg, t);
 	}
+	dedup_quiet_stats_end(nestlevel);
 	settle_drops(&pb);
 
 	v = new_step(DEDUP_STEP_VERIFY, NULL);

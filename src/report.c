@@ -123,12 +123,16 @@ build_report(ArrayType *schemas)
 		{
 			appendStringInfo(&r, "  group %d: keeper %s, %s%s\n", t->group_id, t->qualname, rows_text(t),
 							 t->relkind == RELKIND_PARTITIONED_TABLE ? ", partitioned" : "");
+			if (cat->group_unclear[t->group_id])
+				appendStringInfo(&r, "    keeper not clear-cut: %s\n", cat->group_unclear[t->group_id]);
 			continue;
 		}
 		appendStringInfoString(&r, "    ");
 		append_padded(&r, t->qualname, width);
-		appendStringInfo(&r, "  %-9s  %12s  %s\n", dedup_role_name(t->role), rows_text(t),
-						 t->verdict ? t->verdict : "");
+		appendStringInfo(&r, "  %-9s  %-6s  %12s  %s\n", dedup_role_name(t->role),
+						 t->strength == DEDUP_STRENGTH_NONE ? "" : dedup_strength_name(t->strength),
+						 t->role == DEDUP_ROLE_BACKUP ? "" : rows_text(t),
+						 t->role == DEDUP_ROLE_BACKUP ? "a backup: kept" : t->verdict ? t->verdict : "");
 	}
 
 	/* the steps that change something */

@@ -904,6 +904,7 @@ write_script(DedupPlan *plan, int64 baseline, const char *what, const StepWriter
 	Script		sc;
 	int			n = list_length(plan->steps);
 	int			i;
+	int			quiet = dedup_quiet_stats_begin(plan->cat); /* our reads are not use */
 	int			nest = script_settings_begin();
 
 	memset(&sc, 0, sizeof(sc));
@@ -930,6 +931,7 @@ write_script(DedupPlan *plan, int64 baseline, const char *what, const StepWriter
 	emit_steps(&sc);
 	appendStringInfoString(&sc.out, "COMMIT;\n");
 	AtEOXact_GUC(true, nest);
+	dedup_quiet_stats_end(quiet);
 	return sc.out.data;
 }
 
