@@ -92,6 +92,23 @@ UNION ALL
 SELECT 'before', * FROM (SELECT * FROM lines_before EXCEPT SELECT * FROM pg_temp.state_lines()) b;
 SELECT to_regclass('members_backup_plan') AS members_backup;
 
+-- What a plan leaves alone: a look-alike with rows that a function names
+-- (in use), one that only weak evidence calls a copy (an ambiguous _new
+-- name, fewer columns), and a group whose keeper is not clear-cut (a table
+-- and its _v2, both with rows, neither in use).
+CREATE TABLE members_old AS SELECT * FROM members WHERE id <= 3;
+CREATE FUNCTION public.old_members() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM members_old';
+CREATE TABLE members_new AS SELECT id, email FROM members WHERE id <= 3;
+CREATE TABLE tickets (id int PRIMARY KEY, title text);
+INSERT INTO tickets VALUES (1, 'a'), (2, 'b');
+CREATE TABLE tickets_v2 (LIKE tickets INCLUDING ALL);
+INSERT INTO tickets_v2 VALUES (1, 'a'), (3, 'c');
+SELECT step, action, target, hazard, reason FROM dedup.plan()
+ WHERE target ~ '^public\.(members_old|members_new|tickets|tickets_v2)$';
+SELECT dedup.report() ~ 'group \d+: keeper public.tickets, 2 rows\n    keeper not clear-cut: nothing shows which of' AS report_says_unclear;
+DROP FUNCTION public.old_members();
+DROP TABLE members_old, members_new, tickets, tickets_v2;
+
 -- A plan entry is a baseline, not an action: it cannot be undone.
 SELECT dedup.undo(1);
 

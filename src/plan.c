@@ -806,8 +806,8 @@ dedup_build_plan(ArrayType *schemas, bool merge_extensions)
 				plan_keeper(&pb, pg);
 		}
 		else if (unclear)
-			keep(&pb, t, "keeper unclear", psprintf("the keeper %s is not clear-cut: %s; check which one the application uses",
-												   cat->tables[cat->group_keeper[t->group_id]].qualname, unclear));
+			keep(&pb, t, "keeper unclear", psprintf("the keeper of its group is not clear-cut (%s): nothing in the group is merged or dropped",
+												   unclear));
 		else if (t->role == DEDUP_ROLE_EXTENSION)
 			plan_extension(&pb, pg, t);
 		else if (t->role != DEDUP_ROLE_DUPLICATE)
