@@ -223,6 +223,15 @@ done_already(StringInfo b, int step, const char *what)
 	appendStringInfo(b, "    EXIT step_%d;\n", step);
 }
 
+/* Leave the step, done already, when relation rel (quoted) no longer exists. */
+static void
+done_if_gone(StringInfo b, int step, const char *rel, const char *what)
+{
+	appendStringInfo(b, "  IF pg_catalog.to_regclass(%s) IS NULL THEN\n", lit(rel));
+	done_already(b, step, what);
+	appendStringInfoString(b, "  END IF;\n");
+}
+
 /* Column names of relid that are not generated, quoted, comma-separated. */
 static char *
 insert_columns(Oid relid)
@@ -412,9 +421,7 @@ forward_drop(Script *sc, DedupStep *s)
 	TableState *t = table_state(s->target);
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NULL THEN\n", lit(s->target));
-	done_already(&b, s->number, psprintf("%s is gone", s->target));
-	appendStringInfoString(&b, "  END IF;\n");
+	done_if_gone(&b, s->number, s->target, psprintf("%s is gone", s->target));
 	exec(&b, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", s->target));
 	appendStringInfo(&b, "  EXECUTE %s INTO _b;\n", lit(psprintf("SELECT EXISTS (SELECT 1 FROM %s)", s->target)));
 	appendStringInfoString(&b, "  IF _b THEN\n");
@@ -526,9 +533,8 @@ forward_merge_rows(Script *sc, DedupStep *s)
 	initStringInfo(&b);
 	if (s->drop_source)
 	{
-		appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NULL THEN\n", lit(s->target));
-		done_already(&b, s->number, psprintf("%s was merged into %s and is gone", s->target, s->into_name));
-		appendStringInfoString(&b, "  END IF;\n");
+		done_if_gone(&b, s->number, s->target,
+					 psprintf("%s was merged into %s and is gone", s->target, s->into_name));
 	}
 	lock_pair(&b, s->relid, s->target, s->drop_source ? "ACCESS EXCLUSIVE" : "SHARE",
 			  s->into, s->into_name, "SHARE ROW EXCLUSIVE");
@@ -847,9 +853,7 @@ rollback_backup(Script *sc, DedupStep *s)
 	TableState *t = table_state(s->target);
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NULL THEN\n", lit(bq));
-	done_already(&b, s->number, psprintf("%s is gone", bq));
-	appendStringInfoString(&b, "  END IF;\n");
+	done_if_gone(&b, s->number, bq, psprintf("%s is gone", bq));
 	if (s->reused)
 	{
 		notice(&b, s->number, "%s was there before the plan: kept", lit(bq));
