@@ -25,6 +25,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -32,6 +33,7 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -130,42 +132,6 @@ static const char *publications_sql =
 " WHERE " IN_SET("r.prrelid") " ORDER BY 1, 2";
 
 /*
- * Sizes: the storage of a table, its TOAST table, and the indexes of both,
- * summed over the partition tree of a partitioned table; as
- * pg_total_relation_size() counts it, but from the catalog rows alone (it
- * builds a relation cache entry for every table and index it measures,
- * which on 100,000 tables took most of inventory's time).  One row per
- * storage relation: the table it counts for, its tablespace, relfilenode
- * and persistence; NULL relfilenode:
- * another session's temporary relation, whose size cannot be known.
- */
-static const char *sizes_sql =
-"WITH tree AS ("
-"  SELECT c.oid AS tbl, c.oid AS member FROM pg_catalog.pg_class c"
-"   WHERE " IN_SET("c.oid") " AND c.relkind OPERATOR(pg_catalog.<>) 'p'"
-"  UNION ALL"
-"  SELECT c.oid, t.relid FROM pg_catalog.pg_class c, pg_catalog.pg_partition_tree(c.oid) t"
-"   WHERE " IN_SET("c.oid") " AND c.relkind OPERATOR(pg_catalog.=) 'p'),"
-" heaps AS ("
-"  SELECT tree.tbl, tree.member AS rel FROM tree"
-"  UNION ALL"
-"  SELECT tree.tbl, m.reltoastrelid FROM tree JOIN pg_catalog.pg_class m"
-"         ON m.oid OPERATOR(pg_catalog.=) tree.member"
-"   WHERE m.reltoastrelid OPERATOR(pg_catalog.<>) 0),"
-" storage AS ("
-"  SELECT heaps.tbl, heaps.rel FROM heaps"
-"  UNION ALL"
-"  SELECT heaps.tbl, i.indexrelid FROM heaps JOIN pg_catalog.pg_index i"
-"         ON i.indrelid OPERATOR(pg_catalog.=) heaps.rel)"
-"SELECT storage.tbl, s.reltablespace,"
-"       CASE WHEN s.relpersistence OPERATOR(pg_catalog.<>) 't'"
-"              OR s.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()"
-"            THEN s.relfilenode END,"
-"       s.relpersistence"
-"  FROM storage JOIN pg_catalog.pg_class s ON s.oid OPERATOR(pg_catalog.=) storage.rel"
-" WHERE s.relfilenode OPERATOR(pg_catalog.<>) 0";
-
-/*
  * The directory a relation's files are in, open, for fstatat(): looking up
  * one name in it instead of a whole path per file (most relations share a
  * directory, so it is opened once).
@@ -239,6 +205,125 @@ storage_bytes(StorageDir *dir, Oid spc, Oid filenode, char persistence)
 		}
 	}
 	return total;
+}
+
+/* One relation of the database that has storage, from pg_class. */
+typedef struct StorageRel
+{
+	Oid			oid;			/* hash key */
+	Oid			spc;
+	Oid			filenode;		/* InvalidOid: another session's temporary relation */
+	char		persistence;
+	Oid			toast;
+	List	   *indexes;		/* Oid */
+} StorageRel;
+
+/* Add the bytes of relation oid (a table, its TOAST table or an index) to *total. */
+static void
+add_storage(HTAB *rels, StorageDir *dir, Oid oid, int64 *total)
+{
+	StorageRel *r = hash_search(rels, &oid, HASH_FIND, NULL);
+
+	if (r == NULL || *total < 0)
+		return;					/* no storage, or gone meanwhile */
+	if (!OidIsValid(r->filenode))
+		*total = -1;			/* its size cannot be known */
+	else
+		*total += storage_bytes(dir, r->spc, r->filenode, r->persistence);
+}
+
+/*
+ * total_bytes of every table: its storage, its TOAST table's and that of
+ * the indexes of both, summed over the partition tree of a partitioned
+ * table; as pg_total_relation_size() counts it, but from the catalog rows
+ * alone (it builds a relation cache entry for every table and index it
+ * measures, which on 100,000 tables took most of inventory's time).  One
+ * pass over pg_class and one over pg_index: cheaper than matching a large
+ * set of tables in SQL.
+ */
+static void
+load_sizes(DedupCatalog *cat)
+{
+	HASHCTL		ctl;
+	HTAB	   *rels;
+	Relation	catrel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	StorageDir	dir = {NULL, -1};
+	int			t;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(StorageRel);
+	ctl.hcxt = CurrentMemoryContext;
+	rels = hash_create("dedup storage", Max(cat->ntables, 64), &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	catrel = table_open(RelationRelationId, AccessShareLock);
+	scan = systable_beginscan(catrel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_class c = (Form_pg_class) GETSTRUCT(tup);
+		StorageRel *r;
+
+		if (c->oid < FirstNormalObjectId || c->relfilenode == 0)
+			continue;			/* the system's, or without storage */
+		r = hash_search(rels, &c->oid, HASH_ENTER, NULL);
+		r->spc = c->reltablespace;
+		r->filenode = c->relpersistence == RELPERSISTENCE_TEMP &&
+			!isTempOrTempToastNamespace(c->relnamespace) ? InvalidOid : c->relfilenode;
+		r->persistence = c->relpersistence;
+		r->toast = c->reltoastrelid;
+		r->indexes = NIL;
+	}
+	systable_endscan(scan);
+	table_close(catrel, AccessShareLock);
+
+	catrel = table_open(IndexRelationId, AccessShareLock);
+	scan = systable_beginscan(catrel, InvalidOid, false, NULL, 0, NULL);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_index i = (Form_pg_index) GETSTRUCT(tup);
+		StorageRel *r = i->indrelid < FirstNormalObjectId ? NULL :
+			hash_search(rels, &i->indrelid, HASH_FIND, NULL);
+
+		if (r)
+			r->indexes = lappend_oid(r->indexes, i->indexrelid);
+	}
+	systable_endscan(scan);
+	table_close(catrel, AccessShareLock);
+
+	for (t = 0; t < cat->ntables; t++)
+	{
+		DedupTable *tbl = &cat->tables[t];
+		List	   *members = list_make1_oid(tbl->relid);
+		ListCell   *lc;
+
+		CHECK_FOR_INTERRUPTS();
+		if (tbl->relkind == RELKIND_PARTITIONED_TABLE &&
+			SearchSysCacheExists1(RELOID, ObjectIdGetDatum(tbl->relid)))
+			members = find_all_inheritors(tbl->relid, NoLock, NULL);
+		tbl->total_bytes = 0;
+		foreach(lc, members)
+		{
+			Oid			m = lfirst_oid(lc);
+			StorageRel *r = hash_search(rels, &m, HASH_FIND, NULL);
+			int			h;
+
+			/* the member (none: partitioned), then its TOAST table; each with its indexes */
+			for (h = 0; h < 2 && r != NULL; h++)
+			{
+				StorageRel *heap = h == 0 ? r : hash_search(rels, &r->toast, HASH_FIND, NULL);
+				ListCell   *ic;
+
+				if (heap == NULL)
+					continue;
+				add_storage(rels, &dir, heap->oid, &tbl->total_bytes);
+				foreach(ic, heap->indexes)
+					add_storage(rels, &dir, lfirst_oid(ic), &tbl->total_bytes);
+			}
+		}
+	}
+	storage_dir_close(&dir);
+	hash_destroy(rels);
 }
 
 /*
@@ -555,28 +640,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	MemoryContextSwitchTo(oldcxt);
 
 	if (with_sizes)
-	{
-		StorageDir	dir = {NULL, -1};
-
-		for (t = 0; t < cat->ntables; t++)
-			cat->tables[t].total_bytes = 0;
-		tt = dedup_catalog_query(sizes_sql, 1, argtypes, args, nulls);
-		for (i = 0; i < tt->numvals; i++)
-		{
-			bool		isnull;
-			DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
-			Oid			filenode = get_oid(tt->vals[i], tt->tupdesc, 3);
-
-			if (tbl == NULL || tbl->total_bytes < 0)
-				continue;
-			if (!OidIsValid(filenode))
-				tbl->total_bytes = -1;	/* another session's temporary table */
-			else
-				tbl->total_bytes += storage_bytes(&dir, get_oid(tt->vals[i], tt->tupdesc, 2), filenode,
-												  DatumGetChar(SPI_getbinval(tt->vals[i], tt->tupdesc, 4, &isnull)));
-		}
-		storage_dir_close(&dir);
-	}
+		load_sizes(cat);
 
 	AtEOXact_GUC(true, nest);
 	SPI_finish();
