@@ -300,6 +300,8 @@ dedup_missing_rows(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
+	/* plan_merge opens both tables: lock them first, in OID order */
+	dedup_lock_pair(PG_GETARG_OID(0), AccessShareLock, PG_GETARG_OID(1), AccessShareLock);
 	p = plan_merge(PG_GETARG_OID(0), PG_GETARG_OID(1),
 				   PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2));
 	sql = psprintf("SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM %s k WHERE %s) THEN 'missing'"
