@@ -7,6 +7,7 @@
 #   bash test/harness.sh check    the same, then every test suite (regression,
 #                                 isolation, TAP, the README's examples); last
 #                                 line "N passed, N failed"
+#   bash test/harness.sh readme   only the README's examples (test/readme.pl)
 #   bash test/harness.sh bench NAME   run test/bench/NAME.sh against a throwaway
 #                                 cluster with production settings (fsync on,
 #                                 default WAL settings); never part of check
@@ -191,11 +192,34 @@ SELECT duplicate, keeper, keeper_rows, safe_to_drop, drop_order, blockers
 SQL
 }
 
-# Count pg_regress / isolation / prove results from a log.
+# Count pg_regress / isolation / prove / README results from a log
+# (a skipped README example counts as neither).
 count_results() {
 	local log=$1
-	PASSED=$((PASSED + $(grep -cE '\.\.\. ok|^ok [0-9]' "$log" || true)))
+	PASSED=$((PASSED + $(grep -E '\.\.\. ok|^ok [0-9]' "$log" | grep -vc '# SKIP' || true)))
 	FAILED=$((FAILED + $(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]' "$log" || true)))
+}
+
+# The lock keeps other harness runs out, but not a bare `make install` from
+# another checkout: say so when the library tested was not this build.
+check_installed() {
+	if ! cmp -s "$ROOT/dedup.so" "$("$PG_CONFIG" --pkglibdir)/dedup.so"; then
+		say "dedup.so in $("$PG_CONFIG" --pkglibdir) was replaced during the run" \
+			"(a make install from another checkout?): these results are not this build's"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# The README's examples, run and compared with what it shows (test/readme.pl).
+run_readme() {
+	local log=$TMPDIR_CLUSTER/readme.log
+	say "README examples"
+	set +e
+	PAGILA_DIR=${PAGILA_DIR:-$SHARED/realworld/pagila} perl "$ROOT/test/readme.pl" "$ROOT/README.md" 2>&1 |
+		tee "$log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	set -e
+	count_results "$log"
 }
 
 run_checks() {
@@ -235,6 +259,8 @@ run_checks() {
 		set -e
 		count_results "$TMPDIR_CLUSTER/prove.log"
 	fi
+	run_readme
+	check_installed
 	if [ "$rc" -ne 0 ] && [ "$FAILED" -eq 0 ]; then
 		FAILED=1
 	fi
@@ -259,6 +285,15 @@ case "$MODE" in
 		run_demo >/dev/null
 		run_checks
 		;;
+	readme)
+		install_missing
+		build_and_install
+		start_cluster "fsync = off"
+		PASSED=0 FAILED=0 rc=0
+		run_readme
+		echo "$PASSED passed, $FAILED failed"
+		[ "$FAILED" -eq 0 ] && [ "$rc" -eq 0 ]
+		;;
 	bench)
 		name=${2:?usage: harness.sh bench NAME}
 		install_missing
@@ -267,7 +302,7 @@ case "$MODE" in
 		bash "$ROOT/test/bench/$name.sh"
 		;;
 	*)
-		echo "usage: $0 demo|check|bench NAME" >&2
+		echo "usage: $0 demo|check|readme|bench NAME" >&2
 		exit 2
 		;;
 esac
