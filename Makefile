@@ -15,6 +15,10 @@ OBJS = \
 	src/inventory.o \
 	src/discovery.o \
 	src/journal.o \
+	src/access.o \
+	src/sequences.o \
+	src/swap.o \
+	src/compat_view.o \
 	src/ddl.o \
 	src/fingerprint.o \
 	src/backup.o \
@@ -32,11 +36,11 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension assert_paths
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension merge_members assert_paths
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition merge_extension restore_undo
+ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition merge_extension restore_undo merge_sequences
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).

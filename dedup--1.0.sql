@@ -85,8 +85,8 @@ CREATE TABLE dedup.journal (
     actor name NOT NULL,
     action text NOT NULL,
     target text NOT NULL,
-    parent bigint REFERENCES dedup.journal (id),
-    undoes bigint UNIQUE REFERENCES dedup.journal (id),
+    parent bigint,
+    undoes bigint UNIQUE,
     objects text[] NOT NULL DEFAULT '{}',
     detail jsonb NOT NULL DEFAULT '{}',
     CHECK ((action OPERATOR(pg_catalog.=) 'undo') OPERATOR(pg_catalog.=) (undoes IS NOT NULL))
@@ -300,14 +300,21 @@ SELECT jsonb_build_object(
                                            CASE WHEN o.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END)), '[]')
             FROM ownseq o),
   'create', (SELECT s FROM create_stmt),
-  'post', (SELECT coalesce(jsonb_agg(s ORDER BY ord, k, s), '[]') FROM post WHERE s IS NOT NULL))
+  'owner_sql', (SELECT s FROM post WHERE ord = 19),
+  'build', (SELECT coalesce(jsonb_agg(s ORDER BY ord, k, s), '[]') FROM post
+             WHERE s IS NOT NULL AND ord IN (1, 3, 4, 12)),
+  'post', (SELECT coalesce(jsonb_agg(s ORDER BY ord, k, s), '[]') FROM post
+            WHERE s IS NOT NULL AND ord NOT IN (1, 3, 4, 12, 19)))
 FROM c
 $$;
 
 -- What depends on a table and would have to go with it: views and
 -- materialized views (recursively), rules on other tables, foreign keys from
 -- other tables, inheritance children.  Each with the statement that drops it
--- and the statements that recreate it; listed in creation order.
+-- and the statements that recreate it, in three lists run in order: create
+-- (as the caller), build (as the object's owner, inside a security-restricted
+-- operation: a materialized view's query and index expressions, a foreign
+-- key's validation are user code) and post; listed in creation order.
 CREATE FUNCTION dedup._dependents(rel regclass) RETURNS jsonb
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -325,24 +332,31 @@ WITH RECURSIVE v(oid, depth) AS (
     JOIN pg_class vc ON vc.oid = r.ev_class
    WHERE r.ev_class <> v.oid AND vc.relkind IN ('v', 'm')),
 views AS (
-  SELECT vc.oid, max(v.depth) AS depth, vc.relkind, vc.relacl, vc.reloptions,
+  SELECT vc.oid, max(v.depth) AS depth, vc.relkind, vc.relacl, vc.reloptions, vc.relispopulated,
          format('%I.%I', n.nspname, vc.relname) AS q, pg_get_userbyid(vc.relowner) AS owner,
-         regexp_replace(pg_get_viewdef(vc.oid), ';\s*$', '') AS def
+         pg_get_viewdef(vc.oid) AS def
     FROM v JOIN pg_class vc ON vc.oid = v.oid JOIN pg_namespace n ON n.oid = vc.relnamespace
    GROUP BY vc.oid, n.nspname),
 deps AS (
-  SELECT 1 AS ord, depth, q AS name,
+  SELECT 1 AS ord, depth, q AS name, owner, NULL::text AS tbl, NULL::name AS con,
+         coalesce((SELECT o.option_value::boolean FROM pg_options_to_table(reloptions) o
+                    WHERE o.option_name = 'security_invoker'), false) AS invoker,
          CASE relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END AS kind,
          format('DROP %s %s', CASE relkind WHEN 'v' THEN 'VIEW' ELSE 'MATERIALIZED VIEW' END, q) AS drop,
-         (SELECT jsonb_agg(s ORDER BY n)
-            FROM (SELECT 1 AS n, CASE views.relkind WHEN 'v' THEN
-                           format('CREATE VIEW %s%s AS %s', views.q,
-                                  ' WITH (' || array_to_string(views.reloptions, ', ') || ')', views.def)
-                         ELSE format('CREATE MATERIALIZED VIEW %s%s AS %s WITH DATA', views.q,
-                                     ' WITH (' || array_to_string(views.reloptions, ', ') || ')', views.def) END AS s
+         CASE relkind WHEN 'v' THEN
+           jsonb_build_array(format('CREATE VIEW %s%s AS %s', q,
+                                    ' WITH (' || array_to_string(reloptions, ', ') || ')', def))
+         ELSE '[]'::jsonb END AS "create",
+         (SELECT coalesce(jsonb_agg(s ORDER BY n), '[]')
+            FROM (SELECT 1 AS n, format('CREATE MATERIALIZED VIEW %s%s AS %s', views.q,
+                                        ' WITH (' || array_to_string(views.reloptions, ', ') || ')', views.def) AS s
+                   WHERE views.relkind = 'm'
                   UNION ALL SELECT 2, pg_get_indexdef(i.indexrelid) FROM pg_index i WHERE i.indrelid = views.oid
-                  UNION ALL SELECT 3, pg_get_triggerdef(t.oid) FROM pg_trigger t
-                             WHERE t.tgrelid = views.oid AND NOT t.tgisinternal
+                  UNION ALL SELECT 3, format('REFRESH MATERIALIZED VIEW %s WITH NO DATA', views.q)
+                   WHERE views.relkind = 'm' AND NOT views.relispopulated) s) AS build,
+         (SELECT coalesce(jsonb_agg(s ORDER BY n), '[]')
+            FROM (SELECT 3 AS n, pg_get_triggerdef(t.oid) AS s FROM pg_trigger t
+                   WHERE t.tgrelid = views.oid AND NOT t.tgisinternal
                   UNION ALL SELECT 4, pg_get_ruledef(r.oid) FROM pg_rewrite r
                              WHERE r.ev_class = views.oid AND r.rulename <> '_RETURN'
                   UNION ALL SELECT 5, format('COMMENT ON %s %s IS %L',
@@ -355,33 +369,89 @@ deps AS (
                              WHERE d.classoid = 'pg_class'::regclass AND d.objoid = views.oid AND d.objsubid > 0
                   UNION ALL SELECT 7, format('ALTER TABLE %s OWNER TO %I', views.q, views.owner)
                   UNION ALL SELECT 8, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)',
-                                             views.q, views.relacl, 'TABLE')) s) AS create
+                                             views.q, views.relacl, 'TABLE')) s) AS post
     FROM views
   UNION ALL
-  SELECT 2, 0, format('%s on %I.%I', quote_ident(r.rulename), n.nspname, t.relname), 'rule',
+  SELECT 2, 0, format('%s on %I.%I', quote_ident(r.rulename), n.nspname, t.relname),
+         pg_get_userbyid(t.relowner), format('%I.%I', n.nspname, t.relname), r.rulename, false, 'rule',
          format('DROP RULE %I ON %I.%I', r.rulename, n.nspname, t.relname),
-         jsonb_build_array(pg_get_ruledef(r.oid))
+         jsonb_build_array(pg_get_ruledef(r.oid)), '[]'::jsonb, '[]'::jsonb
     FROM pg_rewrite r JOIN pg_class t ON t.oid = r.ev_class AND t.relkind IN ('r', 'p')
     JOIN pg_namespace n ON n.oid = t.relnamespace
    WHERE r.ev_class <> rel
      AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_rewrite'::regclass
                     AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass AND d.refobjid = rel)
   UNION ALL
-  SELECT 3, 0, format('%I on %I.%I', k.conname, n.nspname, t.relname), 'foreign key',
+  SELECT 3, 0, format('%I on %I.%I', k.conname, n.nspname, t.relname),
+         pg_get_userbyid(t.relowner), format('%I.%I', n.nspname, t.relname), k.conname, false, 'foreign key',
          format('ALTER TABLE %I.%I DROP CONSTRAINT %I', n.nspname, t.relname, k.conname),
          jsonb_build_array(format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, t.relname,
-                                  k.conname, pg_get_constraintdef(k.oid)))
+                                  k.conname, pg_get_constraintdef(k.oid))),
+         '[]'::jsonb,
+         (SELECT coalesce(jsonb_agg(format('COMMENT ON CONSTRAINT %I ON %I.%I IS %L', k.conname,
+                                           n.nspname, t.relname, d.description)), '[]')
+            FROM pg_description d WHERE d.classoid = 'pg_constraint'::regclass AND d.objoid = k.oid)
     FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid
     JOIN pg_namespace n ON n.oid = t.relnamespace
    WHERE k.contype = 'f' AND k.confrelid = rel AND k.conrelid <> rel AND k.conparentid = 0
   UNION ALL
-  SELECT 4, 0, format('%I.%I', n.nspname, t.relname), 'inheritance child', NULL, '[]'::jsonb
+  SELECT 4, 0, format('%I.%I', n.nspname, t.relname), pg_get_userbyid(t.relowner),
+         format('%I.%I', n.nspname, t.relname), NULL, false, 'inheritance child', NULL, '[]'::jsonb, '[]'::jsonb, '[]'::jsonb
     FROM pg_inherits h JOIN pg_class t ON t.oid = h.inhrelid AND NOT t.relispartition
     JOIN pg_namespace n ON n.oid = t.relnamespace
    WHERE h.inhparent = rel)
-SELECT coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'drop', drop, 'create', "create")
+SELECT coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'owner', owner, 'drop', drop,
+                                             'table', tbl, 'constraint', con, 'security_invoker', invoker,
+                                             'create', "create", 'build', build, 'post', post)
                           ORDER BY ord, depth, name), '[]')
   FROM deps
+$$;
+
+-- CREATE INDEX for an index of one table (idx), on another table (target)
+-- whose columns have the same names: built from pg_index's fields (access
+-- method, key columns or expressions, operator classes, collations,
+-- ordering, INCLUDE columns, storage parameters, predicate), never by
+-- editing pg_get_indexdef's text.  The index is named index_name, or by
+-- PostgreSQL when name is NULL.
+CREATE FUNCTION dedup._index_statement(idx regclass, target regclass, index_name name DEFAULT NULL) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+WITH i AS (
+  SELECT i.*, c.reloptions, am.amname, am.oid AS amoid
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+   WHERE i.indexrelid = idx),
+k AS (
+  SELECT u.n, u.attnum, a.attname, ta.atttypid,
+         coalesce(ta.attcollation, 0) AS typcoll,
+         i.indclass[u.n - 1] AS opclass, i.indcollation[u.n - 1] AS coll, i.indoption[u.n - 1] AS opt,
+         u.n <= i.indnkeyatts AS iskey
+    FROM i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY u(attnum, n)
+    LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = u.attnum AND u.attnum <> 0
+    LEFT JOIN pg_attribute ta ON ta.attrelid = target AND ta.attname = a.attname AND NOT ta.attisdropped),
+col AS (
+  SELECT k.n, k.iskey,
+         CASE WHEN k.attnum = 0 THEN '(' || pg_get_indexdef(idx, k.n::int, false) || ')'
+              ELSE quote_ident(k.attname) END
+         || CASE WHEN k.iskey AND k.coll <> 0 AND k.coll IS DISTINCT FROM k.typcoll
+                 THEN (SELECT format(' COLLATE %I.%I', cn.nspname, co.collname) FROM pg_collation co
+                         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = k.coll)
+                 ELSE '' END
+         || CASE WHEN k.iskey AND NOT coalesce(oc.opcdefault AND oc.opcintype = k.atttypid, false)
+                 THEN format(' %I.%I', ocn.nspname, oc.opcname) ELSE '' END
+         || CASE WHEN k.iskey AND k.opt & 1 = 1 THEN ' DESC' ELSE '' END
+         || CASE WHEN k.iskey AND k.opt & 1 = 1 AND k.opt & 2 = 0 THEN ' NULLS LAST'
+                 WHEN k.iskey AND k.opt & 1 = 0 AND k.opt & 2 = 2 THEN ' NULLS FIRST' ELSE '' END AS s
+    FROM k LEFT JOIN pg_opclass oc ON oc.oid = k.opclass
+    LEFT JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace)
+SELECT format('CREATE %sINDEX %sON %s USING %I (%s)%s%s%s',
+              CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,
+              quote_ident(index_name) || ' ', target, i.amname,
+              (SELECT string_agg(s, ', ' ORDER BY n) FROM col WHERE iskey),
+              (SELECT ' INCLUDE (' || string_agg(s, ', ' ORDER BY n) || ')' FROM col WHERE NOT iskey),
+              ' WITH (' || array_to_string(i.reloptions, ', ') || ')',
+              ' WHERE ' || pg_get_expr(i.indpred, i.indrelid))
+  FROM i
 $$;
 
 -- Indexes and foreign keys that a partitioned table's partitions define for
@@ -393,43 +463,86 @@ CREATE FUNCTION dedup._partition_extras(rel regclass) RETURNS SETOF text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-WITH parts AS (SELECT t.relid FROM pg_partition_tree(rel) t WHERE t.relid <> rel),
-q AS (SELECT format('%I.%I', n.nspname, c.relname) AS q
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = rel)
-SELECT DISTINCT format('CREATE INDEX ON %s USING %s', q.q,
-                       substring(pg_get_indexdef(i.indexrelid) FROM ' USING (.*)$'))
-  FROM parts JOIN pg_index i ON i.indrelid = parts.relid, q
+WITH parts AS (SELECT t.relid FROM pg_partition_tree(rel) t WHERE t.relid <> rel)
+SELECT DISTINCT dedup._index_statement(i.indexrelid::regclass, rel, NULL)
+  FROM parts JOIN pg_index i ON i.indrelid = parts.relid
  WHERE NOT i.indisunique
    AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
    AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
 UNION
-SELECT DISTINCT format('ALTER TABLE %s ADD %s', q.q, pg_get_constraintdef(k.oid))
-  FROM parts JOIN pg_constraint k ON k.conrelid = parts.relid, q
+SELECT DISTINCT format('ALTER TABLE %s ADD %s', rel, pg_get_constraintdef(k.oid))
+  FROM parts JOIN pg_constraint k ON k.conrelid = parts.relid
  WHERE k.contype = 'f' AND k.conparentid = 0 AND k.conislocal
 ORDER BY 1
 $$;
 
--- The statements that undo a journaled drop, in order: every table's
--- sequences and CREATE (parents first), then their constraints, indexes,
--- policies, grants... (children first), then the dependents.
-CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS SETOF text
+-- The statements that undo a journaled drop, in order, each with the role
+-- it runs as (NULL: the caller): every table's sequences, CREATE and owner
+-- (parents first), then its constraints and indexes as its owner and the
+-- rest of its definition (children first), then the dependents.
+CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS TABLE (sql text, run_as text)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT s FROM (
-  SELECT 1 AS phase, t.ord, p.n, p.s
+SELECT s, r FROM (
+  SELECT 1 AS phase, t.ord, p.n, p.s, NULL::text AS r
     FROM jsonb_array_elements(detail -> 'tables') WITH ORDINALITY t(d, ord),
-         jsonb_array_elements_text((t.d -> 'pre') || jsonb_build_array(t.d ->> 'create'))
+         jsonb_array_elements_text((t.d -> 'pre')
+                                   || jsonb_build_array(t.d ->> 'create', t.d ->> 'owner_sql'))
            WITH ORDINALITY p(s, n)
   UNION ALL
-  SELECT 2, -t.ord, p.n, p.s
+  SELECT 2, -t.ord, p.n, p.s, t.d ->> 'owner'
+    FROM jsonb_array_elements(detail -> 'tables') WITH ORDINALITY t(d, ord),
+         jsonb_array_elements_text(t.d -> 'build') WITH ORDINALITY p(s, n)
+  UNION ALL
+  SELECT 2, -t.ord, 1000000 + p.n, p.s, NULL
     FROM jsonb_array_elements(detail -> 'tables') WITH ORDINALITY t(d, ord),
          jsonb_array_elements_text(t.d -> 'post') WITH ORDINALITY p(s, n)
   UNION ALL
-  SELECT 3, t.ord, p.n, p.s
+  SELECT 3, t.ord, p.n, p.s, NULL
     FROM jsonb_array_elements(detail -> 'dependents') WITH ORDINALITY t(d, ord),
-         jsonb_array_elements_text(t.d -> 'create') WITH ORDINALITY p(s, n)) x
+         jsonb_array_elements_text(t.d -> 'create') WITH ORDINALITY p(s, n)
+  UNION ALL
+  SELECT 3, t.ord, 1000000 + p.n, p.s, t.d ->> 'owner'
+    FROM jsonb_array_elements(detail -> 'dependents') WITH ORDINALITY t(d, ord),
+         jsonb_array_elements_text(t.d -> 'build') WITH ORDINALITY p(s, n)
+  UNION ALL
+  SELECT 3, t.ord, 2000000 + p.n, p.s, NULL
+    FROM jsonb_array_elements(detail -> 'dependents') WITH ORDINALITY t(d, ord),
+         jsonb_array_elements_text(t.d -> 'post') WITH ORDINALITY p(s, n)) x
+ WHERE s IS NOT NULL
 ORDER BY phase, ord, n
+$$;
+
+-- The statement that recreates foreign key con pointing at another table
+-- (target) whose columns target_cols stand, in order, for the ones con
+-- references: built from pg_constraint's fields (columns, match type,
+-- actions with their column lists, deferrability, validity), never by
+-- editing pg_get_constraintdef's text.
+CREATE FUNCTION dedup._fk_statement(con oid, target regclass, target_cols name[]) RETURNS text
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+SELECT format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s)%s ON UPDATE %s ON DELETE %s%s%s%s',
+              k.conrelid::regclass, k.conname,
+              (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.n)
+                 FROM unnest(k.conkey) WITH ORDINALITY u(attnum, n)
+                 JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum),
+              target,
+              (SELECT string_agg(quote_ident(c), ', ' ORDER BY n) FROM unnest(target_cols) WITH ORDINALITY t(c, n)),
+              CASE k.confmatchtype WHEN 'f' THEN ' MATCH FULL' ELSE '' END,
+              CASE k.confupdtype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
+                                 WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END,
+              CASE k.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
+                                 WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END,
+              (SELECT ' (' || string_agg(quote_ident(a.attname), ', ' ORDER BY u.n) || ')'
+                 FROM unnest(k.confdelsetcols) WITH ORDINALITY u(attnum, n)
+                 JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum),
+              CASE WHEN k.condeferrable THEN ' DEFERRABLE' ELSE '' END
+              || CASE WHEN k.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END,
+              CASE WHEN NOT k.convalidated THEN ' NOT VALID' ELSE '' END)
+  FROM pg_constraint k
+ WHERE k.oid = con AND k.contype = 'f'
 $$;
 
 -- Sets a relation's privileges to exactly acl (NULL: the owner's defaults),
@@ -444,7 +557,7 @@ CREATE FUNCTION dedup.backup_table(tbl regclass, backup_name name DEFAULT NULL)
 RETURNS regclass
 AS 'MODULE_PATHNAME', 'dedup_backup_table'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.backup_table(regclass, name) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.backup_table(regclass, name) IS
 'copy a table while writers are blocked, prove the copy by count and fingerprint, journal it';
@@ -453,7 +566,7 @@ CREATE FUNCTION dedup.drop_if_empty(tbl regclass, "cascade" boolean DEFAULT fals
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'dedup_drop_if_empty'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.drop_if_empty(regclass, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.drop_if_empty(regclass, boolean) IS
 'drop a table only if no row is visible once writers and readers are locked out; journaled, undoable';
@@ -462,7 +575,7 @@ CREATE FUNCTION dedup.restore_backup(backup regclass, target regclass DEFAULT NU
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'dedup_restore_backup'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.restore_backup(regclass, regclass) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.restore_backup(regclass, regclass) IS
 'put a backup''s rows back (recreating the table if it was dropped) and verify the fingerprint';
@@ -471,18 +584,29 @@ CREATE FUNCTION dedup.undo(journal_id bigint)
 RETURNS text
 AS 'MODULE_PATHNAME', 'dedup_undo'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.undo(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.undo(bigint) IS
 'reverse a journal entry: recreate a dropped table with its dependents, or drop a backup';
 
 -- Merge ---------------------------------------------------------------------
 
+-- The triggers behind the compatibility view merge_extension leaves with the
+-- extension's name (see src/compat_view.c); they run as the role that
+-- writes.
+CREATE FUNCTION dedup._compat_insert() RETURNS trigger
+AS 'MODULE_PATHNAME', 'dedup_compat_insert'
+LANGUAGE C SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION dedup._compat_delete() RETURNS trigger
+AS 'MODULE_PATHNAME', 'dedup_compat_delete'
+LANGUAGE C SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION dedup._compat_insert(), dedup._compat_delete() FROM PUBLIC;
+
 CREATE FUNCTION dedup.missing_rows(source regclass, keeper regclass, key name[] DEFAULT NULL)
 RETURNS TABLE (status text, row_data jsonb)
 AS 'MODULE_PATHNAME', 'dedup_missing_rows'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 COMMENT ON FUNCTION dedup.missing_rows(regclass, regclass, name[]) IS
 'rows of source whose key the keeper lacks (missing) or holds with other values (conflict)';
 
@@ -491,7 +615,7 @@ CREATE FUNCTION dedup.merge_rows(source regclass, keeper regclass, key name[] DE
 RETURNS TABLE (inserted bigint, already_present bigint, conflicts bigint)
 AS 'MODULE_PATHNAME', 'dedup_merge_rows'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.merge_rows(regclass, regclass, name[], boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.merge_rows(regclass, regclass, name[], boolean) IS
 'insert the rows the keeper lacks, overwrite nothing; drop the source only when nothing would be lost';
@@ -500,7 +624,7 @@ CREATE FUNCTION dedup.unpartition(parent regclass, absorb boolean DEFAULT true)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'dedup_unpartition'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.unpartition(regclass, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.unpartition(regclass, boolean) IS
 'turn a partitioned table into one plain table of the same name, keeping every row, definition and dependent';
@@ -512,7 +636,7 @@ CREATE FUNCTION dedup.merge_extension(base regclass, extension regclass,
 RETURNS TABLE (columns_added name[], rows_merged bigint, conflicts bigint, fks_repointed int)
 AS 'MODULE_PATHNAME', 'dedup_merge_extension'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup.merge_extension(regclass, regclass, text, boolean, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.merge_extension(regclass, regclass, text, boolean, boolean) IS
 'fold a 1:1 extension table into its base: columns added, values copied by key, FKs repointed, a compatibility view left behind';
@@ -522,7 +646,7 @@ CREATE FUNCTION dedup._merge_members(keeper regclass, extension regclass, look_a
 RETURNS TABLE (step int, action text, target text, detail text)
 AS 'MODULE_PATHNAME', 'dedup_merge_members'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp SET row_security = off;
 REVOKE ALL ON FUNCTION dedup._merge_members(regclass, regclass, regclass[], text, text) FROM PUBLIC;
 
 -- The one function that does not pin search_path: its only work is to

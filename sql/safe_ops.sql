@@ -8,7 +8,7 @@ CREATE EXTENSION dedup;
 \set ECHO all
 -- Backup names end in the date: show them with <date> instead.
 CREATE FUNCTION pg_temp.undated(r regclass) RETURNS text LANGUAGE sql
-  AS $$ SELECT regexp_replace(r::text, '_[0-9]{8}$', '_<date>') $$;
+  AS $$ SELECT regexp_replace(r::text, '_[0-9]{8}(_[0-9]+)?$', '_<date>\1') $$;
 -- A table's ACL the same on PostgreSQL 15 and 17: each grantee's privileges
 -- as ALL, or ALL less those it lacks (17 adds MAINTAIN, m, to ALL; a lost
 -- MAINTAIN shows as a missing m).
@@ -36,6 +36,20 @@ SELECT count(*) AS journal_rows FROM dedup.journal;
 INSERT INTO members (email, full_name) VALUES ('new@example.org', 'New');
 SELECT dedup.backup_table('members', 'members_bak');
 DELETE FROM members WHERE email = 'new@example.org';
+-- A default name never blocks: the same day, after writes, the next backup
+-- takes the next name; with no write since, the fresh backup is reused.
+INSERT INTO members (email, full_name) VALUES ('later@example.org', 'Later');
+SELECT pg_temp.undated(dedup.backup_table('members'));
+SET client_min_messages = warning;  -- the notice names the dated backup
+SELECT pg_temp.undated(dedup.backup_table('members'));
+RESET client_min_messages;
+DELETE FROM members WHERE email = 'later@example.org';
+-- dedup.backup_suffix names them; an empty or null argument is a clear error.
+SET dedup.backup_suffix = 'before_merge';
+SELECT dedup.backup_table('members');
+RESET dedup.backup_suffix;
+SELECT dedup.backup_table('members', '');
+SELECT dedup.backup_table(NULL);
 -- A chosen name; a 63-byte name is shortened with a hash.
 SELECT dedup.backup_table('projects', 'projects_before_merge');
 CREATE TABLE public.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa (id int);

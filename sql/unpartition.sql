@@ -22,9 +22,21 @@ SELECT count(*) AS monthly_copies_left FROM pg_class
  WHERE relname ~ '^mentorship_bookings_[0-9]{4}_[0-9]{2}$' AND relkind = 'r';
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
  WHERE conrelid = 'mentorship_bookings'::regclass ORDER BY 1;
-SELECT action, target FROM dedup.journal ORDER BY id;
-SELECT detail->'absorbed' AS absorbed, detail->'rows' AS rows
+-- One journal entry for the action; the backup, the drop and each absorbed
+-- look-alike are its steps.
+SELECT action, target, parent IS NOT NULL AS is_step FROM dedup.journal ORDER BY id;
+SELECT detail->'absorbed' AS absorbed, detail->'rows'->'count' AS rows
   FROM dedup.journal WHERE action = 'unpartition';
+-- One undo puts back the partitioned table and its thirteen monthly copies,
+-- the one with its row.
+SELECT dedup.undo(id) FROM dedup.journal WHERE action = 'unpartition';
+SELECT c.relkind, (SELECT count(*) FROM mentorship_bookings) AS rows,
+       (SELECT count(*) FROM pg_class WHERE relname ~ '^mentorship_bookings_[0-9]{4}_[0-9]{2}$' AND relkind = 'r') AS monthly_copies,
+       (SELECT notes FROM mentorship_bookings_2026_03) AS notes
+  FROM pg_class c WHERE c.oid = 'mentorship_bookings'::regclass;
+-- Run again: the same result; a second undo of the first is refused.
+SELECT dedup.unpartition('mentorship_bookings');
+SELECT dedup.undo(min(id)) FROM dedup.journal WHERE action = 'unpartition';
 
 -- Everything survives: a catalog diff of a partitioned table that has it all.
 SET client_min_messages = warning;
@@ -96,6 +108,16 @@ EXCEPT SELECT unnest(string_to_array(s, E'\n')) FROM before;
 INSERT INTO orders (placed, total) VALUES ('2026-05-01', 1) RETURNING id;
 SELECT count(*) FROM order_totals;
 INSERT INTO order_lines VALUES (1000, 999999, '2026-01-01');
+-- The new order was written since: undo refuses rather than lose it; once
+-- it is gone, undo puts the partitioned table back as it was.
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'unpartition';
+DELETE FROM orders WHERE placed = '2026-05-01';
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'unpartition';
+SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass;
+SELECT x AS before_only FROM before, unnest(string_to_array(s, E'\n')) x
+EXCEPT SELECT unnest(string_to_array(pg_temp.snap('orders'), E'\n'));
+SELECT x AS after_only FROM unnest(string_to_array(pg_temp.snap('orders'), E'\n')) x
+EXCEPT SELECT unnest(string_to_array(s, E'\n')) FROM before;
 
 -- Refusals change nothing.
 SELECT dedup.unpartition('members');

@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -51,6 +52,9 @@ dedup_become(Oid role, DedupAs *saved)
 						   SECURITY_RESTRICTED_OPERATION);
 	saved->nestlevel = NewGUCNestLevel();
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/* every row or an error, never a policy-filtered subset */
+	(void) set_config_option("row_security", "off", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 }
 
@@ -211,4 +215,39 @@ dedup_try(void (*fn) (void *), void *arg, char **why)
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/* Give up an action that turned out to change nothing: no journal row. */
+void
+dedup_action_cancel(DedupAction *act)
+{
+	Assert(current_action == act);
+	current_action = act->outer;
+}
+
+/*
+ * Call just after the statement whose rows are to be remembered: the
+ * (sub)transaction that wrote them, which they carry as xmin until they are
+ * changed.  undo selects them by it, and checks their content before it
+ * touches them.
+ */
+void
+dedup_rows_written(DedupRows *rows)
+{
+	rows->xid = U64FromFullTransactionId(GetCurrentFullTransactionId());
+}
+
+/* "key": {"table": ..., "xid": ..., "count": ...} */
+void
+dedup_rows_json(StringInfo buf, const char *key, const char *table, DedupRows *rows)
+{
+	StringInfoData o;
+
+	initStringInfo(&o);
+	appendStringInfoChar(&o, '{');
+	dedup_json_str(&o, "table", table);
+	dedup_json_str(&o, "xid", psprintf(UINT64_FORMAT, rows->xid));
+	dedup_json_raw(&o, "count", psprintf(INT64_FORMAT, rows->count));
+	appendStringInfoChar(&o, '}');
+	dedup_json_raw(buf, key, o.data);
 }

@@ -54,6 +54,9 @@
 #include "ddl.h"
 
 PG_FUNCTION_INFO_V1(dedup_backup_table);
+
+/* GUC dedup.backup_suffix (dedup.c defines it) */
+char	   *dedup_backup_suffix = NULL;
 PG_FUNCTION_INFO_V1(dedup_restore_backup);
 
 #define COPY_BATCH 1000
@@ -182,23 +185,36 @@ pw_finish(PageWriter *w)
 	w->bulk = NULL;
 }
 
-/* "<table>_backup_<YYYYMMDD>", shortened with a hash when over 63 bytes. */
+/*
+ * The n-th default name of a backup of relname: "<table>_backup_<suffix>",
+ * then "<table>_backup_<suffix>_2", ...  The suffix is dedup.backup_suffix,
+ * or today's date (YYYYMMDD, in the session's time zone).  A name that would
+ * pass 63 bytes keeps a prefix of the table name, cut on a character
+ * boundary, and a hash of the whole name.
+ */
 static char *
-default_backup_name(const char *relname)
+default_backup_name(const char *relname, int n)
 {
-	char	   *day = dedup_query_value("SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDD')",
-										0, NULL, NULL);
-	char	   *name = psprintf("%s_backup_%s", relname, day);
+	char	   *suffix = (dedup_backup_suffix && dedup_backup_suffix[0]) ?
+		pstrdup(dedup_backup_suffix) :
+		dedup_query_value("SELECT pg_catalog.to_char(pg_catalog.now(), 'YYYYMMDD')", 0, NULL, NULL);
+	char	   *tail = n > 1 ? psprintf("_backup_%s_%d", suffix, n) : psprintf("_backup_%s", suffix);
+	char	   *name = psprintf("%s%s", relname, tail);
 
 	if (strlen(name) >= NAMEDATALEN)
 	{
-		char	   *suffix = psprintf("_%08x_backup_%s",
+		char	   *hashed = psprintf("_%08x%s",
 									  hash_bytes((const unsigned char *) relname, strlen(relname)),
-									  day);
-		int			keep = pg_mbcliplen(relname, strlen(relname),
-										NAMEDATALEN - 1 - strlen(suffix));
+									  tail);
+		int			keep;
 
-		name = psprintf("%.*s%s", keep, relname, suffix);
+		if (strlen(hashed) >= NAMEDATALEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_NAME_TOO_LONG),
+					 errmsg("backup suffix \"%s\" is too long", suffix),
+					 errhint("Set dedup.backup_suffix to something shorter.")));
+		keep = pg_mbcliplen(relname, strlen(relname), NAMEDATALEN - 1 - strlen(hashed));
+		name = psprintf("%.*s%s", keep, relname, hashed);
 	}
 	return name;
 }
@@ -382,7 +398,7 @@ same_names(List *a, List *b)
 
 /* The json text of a journal detail for a backup. */
 static char *
-backup_detail(Oid src, Oid bak, List *cols, const DedupFingerprint *fp, List *sql)
+backup_detail(Oid src, Oid bak, Oid owner, List *cols, const DedupFingerprint *fp, List *sql)
 {
 	StringInfoData d;
 
@@ -392,6 +408,7 @@ backup_detail(Oid src, Oid bak, List *cols, const DedupFingerprint *fp, List *sq
 	dedup_json_raw(&d, "source_oid", psprintf("%u", src));
 	dedup_json_str(&d, "backup", dedup_qualified_name(bak));
 	dedup_json_raw(&d, "backup_oid", psprintf("%u", bak));
+	dedup_json_str(&d, "owner", GetUserNameFromId(owner, false));
 	dedup_json_raw(&d, "rows", psprintf(INT64_FORMAT, fp->rows));
 	dedup_json_str(&d, "fingerprint", dedup_fp_hex(fp));
 	dedup_json_raw(&d, "columns", dedup_json_array(cols));
@@ -400,16 +417,59 @@ backup_detail(Oid src, Oid bak, List *cols, const DedupFingerprint *fp, List *sq
 	return d.data;
 }
 
-Oid
-dedup_backup_relation(Oid relid, const char *given_name)
+/*
+ * Is existing a backup dedup took of relid that still holds exactly what
+ * the table holds now?  A backup is recognised by its journal entry and
+ * owner, never by its name or contents alone (a table another role planted
+ * under a backup's name is not one).
+ */
+static bool
+reusable_backup(Oid existing, Oid relid, List *cols)
 {
+	DedupBackupInfo *b = dedup_journal_backup_of(existing);
+	DedupFingerprint want;
+
+	if (b == NULL || b->source != relid)
+		return false;
+	if (!same_names(cols, dedup_column_names(existing)) || !dedup_backup_matches(b))
+		return false;
+	dedup_fingerprint_relation(relid, cols, &want);
+	return want.rows == b->rows && strcmp(dedup_fp_hex(&want), b->fingerprint) == 0;
+}
+
+/* Refuse a table whose rows cannot all be copied: a foreign partition. */
+static void
+check_copyable(Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot back up table \"%s\" because its partition \"%s\" is a foreign table",
+							get_rel_name(relid), get_rel_name(lfirst_oid(lc))),
+					 errdetail("Its rows live on another server; dedup cannot copy and count them exactly. Nothing was changed.")));
+}
+
+/*
+ * Back up relid as one journaled action (a step of the action under way,
+ * if any).  given_name NULL: the default name; a default name taken by
+ * anything but a reusable backup moves on to the next one (_2, _3 ...).
+ * Returns the backup; *entry receives its journal id, or 0 when a fresh
+ * backup that already holds exactly the table's rows was reused.
+ */
+Oid
+dedup_backup_relation(Oid relid, const char *given_name, int64 *entry)
+{
+	DedupAction *act;
 	Relation	src;
 	Relation	dst;
 	Oid			nsp;
 	Oid			existing;
 	Oid			bakid;
 	char	   *relname;
-	char	   *bakname;
+	char	   *bakname = NULL;
 	char	   *bakq;
 	List	   *cols;
 	List	   *sql = NIL;
@@ -417,11 +477,20 @@ dedup_backup_relation(Oid relid, const char *given_name)
 				readback;
 	char	   *stmt;
 	Oid			owner;
+	int			n;
 
+	*entry = 0;
+	if (given_name && given_name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("backup_name must not be empty"),
+				 errdetail("Nothing was changed."),
+				 errhint("Leave it out for the default name, <table>_backup_<date>.")));
 	dedup_check_target(relid, "back up");
 	/* SHARE: readers go on, writers wait until we commit */
 	dedup_lock_tree(relid, ShareLock);
 	dedup_check_target(relid, "back up");	/* re-check under the lock */
+	check_copyable(relid);
 
 	src = relation_open(relid, NoLock);
 	relname = pstrdup(RelationGetRelationName(src));
@@ -429,44 +498,34 @@ dedup_backup_relation(Oid relid, const char *given_name)
 	owner = src->rd_rel->relowner;
 	cols = dedup_column_names(relid);
 
-	bakname = given_name ? pstrdup(given_name) : default_backup_name(relname);
-	bakq = quote_qualified_identifier(get_namespace_name(nsp), bakname);
-	existing = get_relname_relid(bakname, nsp);
-
-	if (OidIsValid(existing))
+	for (n = 1;; n++)
 	{
-		DedupFingerprint have,
-					want;
-		List	   *bcols;
-
-		/* idempotent: a backup of that name with the table's content is it */
+		bakname = given_name ? pstrdup(given_name) : default_backup_name(relname, n);
+		existing = get_relname_relid(bakname, nsp);
+		if (!OidIsValid(existing))
+			break;
 		LockRelationOid(existing, ShareLock);
-		bcols = dedup_column_names(existing);
-		memset(&have, 0, sizeof(have));
-		memset(&want, 0, sizeof(want));
-		if (same_names(cols, bcols))
-		{
-			dedup_fingerprint_relation(existing, bcols, &have);
-			dedup_fingerprint_relation(relid, bcols, &want);
-		}
-		if (same_names(cols, bcols) && dedup_fp_equal(&have, &want))
+		if (reusable_backup(existing, relid, cols))
 		{
 			ereport(NOTICE,
 					(errmsg("backup \"%s\" already holds the rows of \"%s\"", bakname, relname),
-					 errdetail(INT64_FORMAT " rows, fingerprint %s; nothing was copied.",
-							   have.rows, dedup_fp_hex(&have))));
+					 errdetail("It is a journaled backup of the table with the same rows and values; nothing was copied.")));
 			relation_close(src, NoLock);
 			return existing;
 		}
-		ereport(ERROR,
-				(errcode(ERRCODE_DUPLICATE_TABLE),
-				 errmsg("backup \"%s\" already exists and differs from \"%s\"", bakname, relname),
-				 same_names(cols, bcols) ?
-				 errdetail("It holds " INT64_FORMAT " rows (fingerprint %s); the table holds " INT64_FORMAT " (fingerprint %s). Nothing was changed.",
-						   have.rows, dedup_fp_hex(&have), want.rows, dedup_fp_hex(&want)) :
-				 errdetail("Its columns are not the table's. Nothing was changed."),
-				 errhint("Drop or rename \"%s\", or pass another backup_name.", bakname)));
+		if (given_name)
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_TABLE),
+					 errmsg("relation \"%s\" already exists", bakname),
+					 dedup_journal_backup_of(existing) ?
+					 errdetail("It is a backup that no longer holds exactly the rows of \"%s\". Nothing was changed.", relname) :
+					 errdetail("It is not a backup that dedup took of \"%s\". Nothing was changed.", relname),
+					 errhint("Pass another backup_name, or leave it out for a new default name.")));
+		if (n >= 1000)
+			elog(ERROR, "dedup: no free backup name for \"%s\"", relname);
 	}
+	bakq = quote_qualified_identifier(get_namespace_name(nsp), bakname);
+	act = dedup_action_begin("backup");
 
 	/* create it: same columns, types, collations and NOT NULL; nothing else */
 	stmt = psprintf("CREATE TABLE %s (LIKE %s)", bakq, dedup_qualified_name(relid));
@@ -514,10 +573,36 @@ dedup_backup_relation(Oid relid, const char *given_name)
 	sql = lappend(sql, psprintf("-- " INT64_FORMAT " rows copied from %s", copied.rows,
 								dedup_qualified_name(relid)));
 
-	dedup_journal_write("backup", dedup_qualified_name(relid),
-						backup_detail(relid, bakid, cols, &copied, sql));
+	dedup_action_touch(act, bakq);
+	*entry = dedup_action_end(act, dedup_qualified_name(relid),
+							  backup_detail(relid, bakid, owner, cols, &copied, sql));
 	relation_close(src, NoLock);
 	return bakid;
+}
+
+/*
+ * A backup of relid for an action that changes it (a step of that action):
+ * a fresh journaled backup that holds exactly its rows is reused.  Returns
+ * the backup's journal id.
+ */
+int64
+dedup_backup_entry(Oid relid)
+{
+	int64		entry;
+	Oid			bak = dedup_backup_relation(relid, NULL, &entry);
+
+	return entry > 0 ? entry : dedup_journal_backup_of(bak)->entry;
+}
+
+/* The body of dedup.backup_table() under dedup_call(). */
+static void
+backup_table_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	int64		entry;
+
+	*(Oid *) result = dedup_backup_relation(PG_GETARG_OID(0),
+											PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)),
+											&entry);
 }
 
 /*
@@ -525,30 +610,23 @@ dedup_backup_relation(Oid relid, const char *given_name)
  *
  *	 SELECT dedup.backup_table('public.members');   -- public.members_backup_20261121
  *
- * Idempotent: a backup of that name whose rows match the table is returned
- * with a notice; one that differs is an error.
+ * Idempotent: a journaled backup of the table that still holds exactly its
+ * rows is returned with a notice.  Any other table of that name is an
+ * error when the name was given, and skipped (the next default name is
+ * used) when it was not.
  */
 Datum
 dedup_backup_table(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile Oid result = InvalidOid;
+	Oid			result = InvalidOid;
 
 	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "dedup: SPI_connect failed");
-		result = dedup_backup_relation(PG_GETARG_OID(0),
-								 PG_ARGISNULL(1) ? NULL : NameStr(*PG_GETARG_NAME(1)));
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		dedup_rethrow_unchanged(cxt);
-	}
-	PG_END_TRY();
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tbl must not be null"),
+				 errdetail("Nothing was changed."),
+				 errhint("Name the table to back up: dedup.backup_table('members').")));
+	dedup_call(fcinfo, backup_table_body, &result);
 	PG_RETURN_OID(result);
 }
 
@@ -564,110 +642,123 @@ fp_minus(const DedupFingerprint *after, const DedupFingerprint *before)
 	return d;
 }
 
-static int64
-restore_internal(Oid bakid, Oid target)
+/*
+ * The table a backup goes back into when none is named: the table it was
+ * taken from; if that was dropped, recreated as it was from its journaled
+ * drop, or, with no such drop, from the backup's columns.
+ */
+static Oid
+restore_target(DedupBackupInfo *b, Oid bakid, List **sql, char **recreated)
 {
+	Oid			target = OidIsValid(b->source) ? b->source : dedup_lookup_relation(b->source_name);
 	Oid			types[1] = {TEXTOID};
-	Datum		args[1];
+	Datum		args[1] = {CStringGetTextDatum(b->source_name)};
+	char	   *dropid;
+
+	*recreated = NULL;
+	if (OidIsValid(target))
+		return target;
+	dropid = dedup_journal_value("SELECT j.id FROM dedup.journal j"
+								 " WHERE j.action OPERATOR(pg_catalog.=) 'drop'"
+								 "   AND j.target OPERATOR(pg_catalog.=) $1"
+								 "   AND NOT EXISTS (SELECT 1 FROM dedup.journal u"
+								 "       WHERE u.undoes OPERATOR(pg_catalog.=) j.id)"
+								 " ORDER BY j.id DESC LIMIT 1", 1, types, args);
+	if (dropid)
+	{
+		int64		drop_entry = pg_strtoint64(dropid);
+
+		ereport(NOTICE,
+				(errmsg("recreating \"%s\" from journal entry %s", b->source_name, dropid)));
+		/* a drop of its own is undone (and marked so); a step of another action is replayed */
+		if (dedup_journal_field(drop_entry, "j.parent") == NULL)
+		{
+			(void) dedup_undo_internal(drop_entry);
+			*sql = lappend(*sql, psprintf("SELECT dedup.undo(%s)", dropid));
+		}
+		else
+			dedup_replay_drop(drop_entry, DEDUP_REPLAY_TABLES, sql);
+		*recreated = psprintf("journal entry %s", dropid);
+	}
+	else
+	{
+		char	   *bakq = dedup_qualified_name(bakid);
+
+		ereport(NOTICE,
+				(errmsg("recreating \"%s\" from the columns of \"%s\"", b->source_name, bakq),
+				 errdetail("No journaled drop of it was found: defaults, constraints, indexes, triggers and grants are not restored; its privileges are the owner's only.")));
+		dedup_exec_logged(sql, psprintf("CREATE TABLE %s (LIKE %s)", b->source_name, bakq));
+		dedup_exec_logged(sql, psprintf("ALTER TABLE %s OWNER TO %s", b->source_name,
+										quote_identifier(GetUserNameFromId(dedup_rel_owner(bakid), false))));
+		dedup_exec_logged(sql, psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
+										quote_literal_cstr(b->source_name)));
+		*recreated = psprintf("the columns of %s", bakq);
+	}
+	target = dedup_lookup_relation(b->source_name);
+	if (!OidIsValid(target))
+		elog(ERROR, "dedup: could not recreate \"%s\"", b->source_name);
+	return target;
+}
+
+/*
+ * Put the rows of backup bakid into target (InvalidOid: see
+ * restore_target) as one journaled action, and prove that what the target
+ * gained is exactly the backup.  Returns the number of rows.
+ */
+int64
+dedup_restore(Oid bakid, Oid target)
+{
+	DedupBackupInfo *b;
+	DedupAction *act;
 	char	   *bakq = dedup_qualified_name(bakid);
-	char	   *entry;
-	char	   *source;
-	int64		entry_id;
-	List	   *cols;
-	DedupFingerprint recorded,
-				now,
+	List	   *cols = NIL;
+	List	   *seqs;
+	DedupFingerprint now,
 				before,
 				after,
 				added;
-	char	   *fphex;
+	DedupRows	rows;
 	StringInfoData ins;
-	StringInfoData sel;
 	StringInfoData d;
 	ListCell   *lc;
 	List	   *sql = NIL;
-	int64		n;
-	bool		first = true;
+	char	   *recreated = NULL;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1];
+	DedupAs		as;
 
 	dedup_check_target(bakid, "restore from");
-
-	/* the backup's journal entry says what it holds */
-	args[0] = CStringGetTextDatum(psprintf("%u", bakid));
-	entry = dedup_journal_value("SELECT j.id FROM dedup.journal j"
-							  " WHERE j.action OPERATOR(pg_catalog.=) 'backup'"
-							  "   AND j.detail->>'backup_oid' OPERATOR(pg_catalog.=) $1"
-							  " ORDER BY j.id DESC LIMIT 1", 1, types, args);
-	if (entry == NULL)
+	b = dedup_journal_backup_of(bakid);
+	if (b == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("\"%s\" is not a backup taken by dedup.backup_table()", bakq),
-				 errdetail("No journal entry records it. Nothing was changed."),
+				 errdetail("No journal entry records it with this name and owner. Nothing was changed."),
 				 errhint("Copy its rows with INSERT ... SELECT instead.")));
-	entry_id = pg_strtoint64(entry);
-	args[0] = Int64GetDatum(entry_id);
-	types[0] = INT8OID;
-	source = dedup_journal_field(entry_id, "j.detail->>'source'");
-	cols = NIL;
-	foreach(lc, dedup_journal_rows("SELECT pg_catalog.jsonb_array_elements_text(j.detail->'columns')"
-								   "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args))
-		cols = lappend(cols, ((char **) lfirst(lc))[0]);
-	recorded.rows = pg_strtoint64(dedup_journal_field(entry_id, "j.detail->>'rows'"));
-	fphex = dedup_journal_field(entry_id, "j.detail->>'fingerprint'");
 
 	/* the backup must still hold what was recorded */
 	LockRelationOid(bakid, ShareLock);
+	args[0] = Int64GetDatum(b->entry);
+	foreach(lc, dedup_journal_rows("SELECT pg_catalog.jsonb_array_elements_text(j.detail->'columns')"
+								   "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args))
+		cols = lappend(cols, ((char **) lfirst(lc))[0]);
 	dedup_fingerprint_relation(bakid, cols, &now);
-	if (now.rows != recorded.rows || strcmp(dedup_fp_hex(&now), fphex) != 0)
+	if (now.rows != b->rows || strcmp(dedup_fp_hex(&now), b->fingerprint) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("backup \"%s\" no longer matches its fingerprint", bakq),
 				 errdetail("Journal entry " INT64_FORMAT " recorded " INT64_FORMAT " rows (fingerprint %s); it now holds " INT64_FORMAT " (fingerprint %s). Nothing was changed.",
-						   entry_id, recorded.rows, fphex, now.rows, dedup_fp_hex(&now))));
+						   b->entry, b->rows, b->fingerprint, now.rows, dedup_fp_hex(&now))));
 
-	/* default target: the table it was taken from, recreated if dropped */
+	act = dedup_action_begin("restore");
 	if (!OidIsValid(target))
-	{
-		char	   *dropid;
-
-		types[0] = TEXTOID;
-		args[0] = CStringGetTextDatum(source);
-		target = dedup_lookup_relation(source);
-		if (!OidIsValid(target))
-		{
-			dropid = dedup_journal_value("SELECT j.id FROM dedup.journal j"
-										 " WHERE j.action OPERATOR(pg_catalog.=) 'drop'"
-										 "   AND j.target OPERATOR(pg_catalog.=) $1"
-										 "   AND NOT EXISTS (SELECT 1 FROM dedup.journal u"
-										 "       WHERE u.undoes OPERATOR(pg_catalog.=) j.id)"
-										 " ORDER BY j.id DESC LIMIT 1", 1, types, args);
-			if (dropid)
-			{
-				ereport(NOTICE,
-						(errmsg("recreating \"%s\" from journal entry %s", source, dropid)));
-				(void) dedup_undo_internal(pg_strtoint64(dropid));
-				sql = lappend(sql, psprintf("SELECT dedup.undo(%s)", dropid));
-			}
-			else
-			{
-				char	   *stmt = psprintf("CREATE TABLE %s (LIKE %s)", source, bakq);
-
-				ereport(NOTICE,
-						(errmsg("recreating \"%s\" from the columns of \"%s\"", source, bakq),
-						 errdetail("No journaled drop of it was found: defaults, constraints, indexes, triggers and grants are not restored; its privileges are the owner's only.")));
-				dedup_exec_logged(&sql, stmt);
-				stmt = psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
-								quote_literal_cstr(source));
-				dedup_exec_logged(&sql, stmt);
-			}
-			target = dedup_lookup_relation(source);
-			if (!OidIsValid(target))
-				elog(ERROR, "dedup: could not recreate \"%s\"", source);
-		}
-	}
+		target = restore_target(b, bakid, &sql, &recreated);
 
 	dedup_check_target(target, "restore into");
 	/* SHARE ROW EXCLUSIVE: readers go on, no other writer until we commit */
 	dedup_lock_tree(target, ShareRowExclusiveLock);
 	dedup_check_target(target, "restore into");
+	seqs = dedup_lock_sequences(target);
 
 	/* every backup column must land somewhere */
 	foreach(lc, cols)
@@ -681,28 +772,33 @@ restore_internal(Oid bakid, Oid target)
 
 	dedup_fingerprint_relation(target, cols, &before);
 
+	/* as the target's owner: its triggers and defaults run as for the owner */
 	initStringInfo(&ins);
-	initStringInfo(&sel);
 	foreach(lc, cols)
 	{
 		char	   *c = (char *) lfirst(lc);
 
 		if (get_attgenerated(target, get_attnum(target, c)) != '\0')
 			continue;			/* computed again by the target */
-		appendStringInfo(&ins, "%s%s", first ? "" : ", ", quote_identifier(c));
-		first = false;
+		appendStringInfo(&ins, "%s%s", ins.len ? ", " : "", quote_identifier(c));
 	}
-	appendStringInfo(&sel, "INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
-					 dedup_qualified_name(target), ins.data, ins.data, bakq);
-	if (SPI_execute(sel.data, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "dedup: could not insert into \"%s\"", get_rel_name(target));
-	n = (int64) SPI_processed;
-	sql = lappend(sql, sel.data);
+	{
+		char	   *stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
+									dedup_qualified_name(target), ins.data, ins.data, bakq);
+
+		dedup_become(dedup_rel_owner(target), &as);
+		dedup_exec(stmt);
+		rows.count = (int64) SPI_processed;
+		dedup_rows_written(&rows);
+		dedup_unbecome(&as);
+		sql = lappend(sql, stmt);
+	}
 	CommandCounterIncrement();
+	dedup_advance_sequences(seqs, dedup_rel_owner(target), &sql);
 
 	dedup_fingerprint_relation(target, cols, &after);
 	added = fp_minus(&after, &before);
-	if (n != recorded.rows || !dedup_fp_equal(&added, &now))
+	if (rows.count != b->rows || !dedup_fp_equal(&added, &now))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("rows restored into \"%s\" do not match backup \"%s\"",
@@ -711,19 +807,30 @@ restore_internal(Oid bakid, Oid target)
 						   now.rows, dedup_fp_hex(&now), added.rows, dedup_fp_hex(&added)),
 				 errhint("A trigger or rule on the table may change inserted rows: disable it with ALTER TABLE ... DISABLE TRIGGER, then retry.")));
 
+	dedup_action_touch(act, dedup_qualified_name(target));
 	initStringInfo(&d);
 	appendStringInfoChar(&d, '{');
 	dedup_json_str(&d, "backup", bakq);
 	dedup_json_raw(&d, "backup_oid", psprintf("%u", bakid));
-	dedup_json_raw(&d, "backup_entry", psprintf(INT64_FORMAT, entry_id));
+	dedup_json_raw(&d, "backup_entry", psprintf(INT64_FORMAT, b->entry));
 	dedup_json_str(&d, "target", dedup_qualified_name(target));
 	dedup_json_raw(&d, "target_oid", psprintf("%u", target));
-	dedup_json_raw(&d, "rows", psprintf(INT64_FORMAT, n));
+	dedup_json_str(&d, "recreated_from", recreated);
+	dedup_rows_json(&d, "rows", dedup_qualified_name(target), &rows);
 	dedup_json_str(&d, "fingerprint", dedup_fp_hex(&added));
+	dedup_json_raw(&d, "sequences", dedup_sequences_json(seqs));
 	dedup_json_raw(&d, "sql", dedup_json_array(sql));
 	appendStringInfoChar(&d, '}');
-	dedup_journal_write("restore", dedup_qualified_name(target), d.data);
-	return n;
+	(void) dedup_action_end(act, dedup_qualified_name(target), d.data);
+	return rows.count;
+}
+
+/* The body of dedup.restore_backup() under dedup_call(). */
+static void
+restore_backup_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	*(int64 *) result = dedup_restore(PG_GETARG_OID(0),
+									  PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1));
 }
 
 /*
@@ -738,23 +845,14 @@ restore_internal(Oid bakid, Oid target)
 Datum
 dedup_restore_backup(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile int64 result = 0;
+	int64		result = 0;
 
 	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "dedup: SPI_connect failed");
-		result = restore_internal(PG_GETARG_OID(0),
-								  PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1));
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		dedup_rethrow_unchanged(cxt);
-	}
-	PG_END_TRY();
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("backup must not be null"),
+				 errdetail("Nothing was changed."),
+				 errhint("Name the backup: dedup.restore_backup('members_backup_20261121').")));
+	dedup_call(fcinfo, restore_backup_body, &result);
 	PG_RETURN_INT64(result);
 }

@@ -196,4 +196,21 @@ dedup_bulk_finish(DedupBulkWriter *bw)
 }
 #endif
 
+/*
+ * A relation whose storage was swapped in this subtransaction (swap.c, as
+ * cluster.c's swap_relation_files): the relfilenode fields were renamed
+ * relfilelocator in 16.
+ */
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#if PG_VERSION_NUM >= 160000
+#define dedup_assume_new_storage(rel) RelationAssumeNewRelfilelocator(rel)
+#define DEDUP_NEW_STORAGE_SUBID rd_newRelfilelocatorSubid
+#define DEDUP_FIRST_STORAGE_SUBID rd_firstRelfilelocatorSubid
+#else
+#define dedup_assume_new_storage(rel) RelationAssumeNewRelfilenode(rel)
+#define DEDUP_NEW_STORAGE_SUBID rd_newRelfilenodeSubid
+#define DEDUP_FIRST_STORAGE_SUBID rd_firstRelfilenodeSubid
+#endif
+
 #endif							/* DEDUP_COMPAT_H */

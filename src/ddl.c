@@ -14,11 +14,14 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
+#include "common/hashfn.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
@@ -100,6 +103,206 @@ dedup_check_target(Oid relid, const char *verb)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of table \"%s\"", name),
 				 errdetail("Only its owner, or a member of the owning role, may %s it through dedup. Nothing was changed.", verb)));
+}
+
+/*
+ * For read-only functions that compare rows: the relation is a table the
+ * caller may SELECT from (checked before any lock is taken, and again by
+ * the caller after).
+ */
+void
+dedup_check_readable(Oid relid)
+{
+	char		relkind = get_rel_relkind(relid);
+
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("table with OID %u does not exist", relid),
+				 errdetail("It may have been dropped by another transaction.")));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a table", get_rel_name(relid)),
+				 errdetail("dedup only works on ordinary and partitioned tables.")));
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for table %s", get_rel_name(relid)),
+				 errhint("Ask its owner for SELECT on it.")));
+}
+
+/* Is relid an inheritance parent or child (not a partition)? */
+static bool
+in_inheritance(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Form_pg_class form;
+	bool		result;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	form = (Form_pg_class) GETSTRUCT(tup);
+	result = (form->relkind == RELKIND_RELATION && form->relhassubclass) ||
+		(!form->relispartition && has_superclass(relid));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/*
+ * Refuse what a merge cannot do honestly: tables in an inheritance tree
+ * (a parent's scan includes its children), tables whose rows cannot all be
+ * read (foreign partitions), and tables whose policies apply to their owner
+ * (FORCE ROW LEVEL SECURITY: dedup must see every row, never a subset).
+ */
+void
+dedup_check_mergeable(Oid relid)
+{
+	char	   *name = get_rel_name(relid);
+	ListCell   *lc;
+
+	if (in_inheritance(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot merge table \"%s\" because it is part of an inheritance tree", name),
+				 errdetail("A parent's rows include its children's, so rows would be counted twice. Nothing was changed."),
+				 errhint("Detach it with ALTER TABLE ... NO INHERIT first.")));
+	foreach(lc, find_all_inheritors(relid, NoLock, NULL))
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_class form;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		form = (Form_pg_class) GETSTRUCT(tup);
+		if (form->relkind == RELKIND_FOREIGN_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot merge table \"%s\" because its partition \"%s\" is a foreign table",
+							name, NameStr(form->relname)),
+					 errdetail("dedup cannot read and count its rows exactly. Nothing was changed.")));
+		if (form->relrowsecurity && form->relforcerowsecurity)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("cannot merge table \"%s\" because row level security is forced on \"%s\"",
+							name, NameStr(form->relname)),
+					 errdetail("Its policies apply to its owner, and dedup must read every row, never a filtered subset. Nothing was changed."),
+					 errhint("In one transaction: ALTER TABLE %s NO FORCE ROW LEVEL SECURITY; run the merge; ALTER TABLE %s FORCE ROW LEVEL SECURITY;",
+							 dedup_qualified_name(lfirst_oid(lc)), dedup_qualified_name(lfirst_oid(lc)))));
+		ReleaseSysCache(tup);
+	}
+}
+
+/* Both tables must have one owner: a merge runs as that owner.  Returns it. */
+Oid
+dedup_check_same_owner(Oid source, Oid keeper)
+{
+	Oid			sowner = dedup_rel_owner(source);
+	Oid			kowner = dedup_rel_owner(keeper);
+
+	if (sowner != kowner)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot merge \"%s\" into \"%s\" because they have different owners",
+						get_rel_name(source), get_rel_name(keeper)),
+				 errdetail("\"%s\" is owned by %s and \"%s\" by %s; a table of another role is never merged as a side effect. Nothing was changed.",
+						   get_rel_name(source), GetUserNameFromId(sowner, false),
+						   get_rel_name(keeper), GetUserNameFromId(kowner, false)),
+				 errhint("If that is intended: ALTER TABLE %s OWNER TO %s;",
+						 dedup_qualified_name(source), quote_identifier(GetUserNameFromId(kowner, false)))));
+	return kowner;
+}
+
+
+/*
+ * Is relname named like a backup: "_backup", "_bak" or "_bkp" as a word of
+ * it ("members_backup_20260118", "members_bak2")?  Such a table is never
+ * merged or dropped as a look-alike.
+ */
+bool
+dedup_named_like_backup(const char *relname)
+{
+	static const char *const words[] = {"_backup", "_bak", "_bkp", NULL};
+	int			i;
+
+	for (i = 0; words[i]; i++)
+	{
+		const char *p = relname;
+
+		while ((p = strstr(p, words[i])) != NULL)
+		{
+			char		next = p[strlen(words[i])];
+
+			if (next == '\0' || next == '_' || (next >= '0' && next <= '9'))
+				return true;
+			p++;
+		}
+	}
+	return false;
+}
+
+/* The owner of a relation. */
+Oid
+dedup_rel_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "dedup: cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/* Position of a string in a List of strings, or -1. */
+int
+list_position_str(List *list, const char *str)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp((char *) lfirst(lc), str) == 0)
+			return foreach_current_index(lc);
+	return -1;
+}
+
+/* "schema"."name" of a collation. */
+char *
+dedup_collation_name(Oid collid)
+{
+	HeapTuple	tup = SearchSysCache1(COLLOID, ObjectIdGetDatum(collid));
+	Form_pg_collation form;
+	char	   *name;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "dedup: cache lookup failed for collation %u", collid);
+	form = (Form_pg_collation) GETSTRUCT(tup);
+	name = quote_qualified_identifier(get_namespace_name(form->collnamespace), NameStr(form->collname));
+	ReleaseSysCache(tup);
+	return name;
+}
+
+/*
+ * A name made of parts, "<a>_<b>_<suffix>" (b may be empty), that fits in
+ * 63 bytes: when it would not, a's and b's text is cut on a character
+ * boundary and a hash of the whole name keeps it unique.  Never a byte cut
+ * in the middle of a character.
+ */
+char *
+dedup_derived_name(const char *a, const char *b, const char *suffix)
+{
+	char	   *name = b[0] ? psprintf("%s_%s_%s", a, b, suffix) : psprintf("%s_%s", a, suffix);
+	char	   *tail;
+	char	   *head;
+	int			keep;
+
+	if (strlen(name) < NAMEDATALEN)
+		return name;
+	tail = psprintf("_%08x_%s", hash_bytes((const unsigned char *) name, strlen(name)), suffix);
+	head = b[0] ? psprintf("%s_%s", a, b) : pstrdup(a);
+	keep = pg_mbcliplen(head, strlen(head), NAMEDATALEN - 1 - strlen(tail));
+	return psprintf("%.*s%s", keep, head, tail);
 }
 
 /* The OID of a relation named by a (quoted, qualified) name, or InvalidOid. */
@@ -208,6 +411,20 @@ dedup_quoted_list(List *names)
 	return buf.data;
 }
 
+/* "p.a, p.b": a List of names as quoted identifiers with a prefix. */
+char *
+dedup_quoted_list_prefixed(List *names, const char *prefix)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	foreach(lc, names)
+		appendStringInfo(&buf, "%s%s%s", buf.len ? ", " : "", prefix,
+						 quote_identifier((char *) lfirst(lc)));
+	return buf.data;
+}
+
 /* Run one statement and append it to *log, the SQL a journal row records. */
 void
 dedup_exec_logged(List **log, const char *sql)
@@ -222,7 +439,7 @@ dedup_query_value_nulls(const char *sql, int nargs, Oid *types, Datum *values,
 						const char *nulls)
 {
 	(void) spi_run(sql, nargs, types, values, nulls, 0);
-	if (SPI_processed == 0)
+	if (SPI_processed == 0 || SPI_tuptable == NULL)
 		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
@@ -245,7 +462,7 @@ dedup_query_column(const char *sql, int nargs, Oid *types, Datum *values,
 	uint64		i;
 
 	(void) spi_run(sql, nargs, types, values, nulls, 0);
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; SPI_tuptable != NULL && i < SPI_processed; i++)
 	{
 		char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 
@@ -267,7 +484,7 @@ dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
 	int			j;
 
 	(void) spi_run(sql, nargs, types, values, NULL, 0);
-	for (i = 0; i < SPI_processed; i++)
+	for (i = 0; SPI_tuptable != NULL && i < SPI_processed; i++)
 	{
 		char	  **row = palloc(sizeof(char *) * SPI_tuptable->tupdesc->natts);
 

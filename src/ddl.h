@@ -74,6 +74,46 @@ extern void dedup_action_reset(void);
 extern void dedup_rethrow_unchanged(MemoryContext cxt);
 extern void dedup_call(FunctionCallInfo fcinfo, DedupBody body, void *result);
 extern bool dedup_try(void (*fn) (void *), void *arg, char **why);
+extern void dedup_action_cancel(DedupAction *act);
+
+/*
+ * Rows one statement wrote: its transaction (or subtransaction), which the
+ * rows carry as xmin until someone changes them, and how many.
+ */
+typedef struct DedupRows
+{
+	uint64		xid;			/* FullTransactionId */
+	int64		count;
+} DedupRows;
+
+extern void dedup_rows_written(DedupRows *rows);
+extern void dedup_rows_json(StringInfo buf, const char *key, const char *table, DedupRows *rows);
+
+/* access.c: who can read and write what, role by role */
+extern char *dedup_accept_access_change;
+extern List *dedup_access_rows_gain(Oid from, Oid into);
+extern List *dedup_access_extension_change(Oid base, Oid ext, List *own_cols, List *shared_filled,
+										   List *key_cols, bool compat_view, List **grants);
+extern void dedup_access_refuse(const char *what, List *changes);
+
+/* sequences.c: sequences stay ahead of their columns */
+typedef struct DedupSequence
+{
+	Oid			seq;
+	char	   *qual;
+	Oid			table;
+	char	   *column;
+	int64		increment;
+	int64		last_value;		/* as found, after the lock */
+	bool		is_called;
+	int64		edge;			/* max (min) of the column afterwards */
+	bool		advanced;
+	int64		new_value;
+} DedupSequence;
+
+extern List *dedup_lock_sequences(Oid relid);
+extern void dedup_advance_sequences(List *seqs, Oid owner, List **sql);
+extern char *dedup_sequences_json(List *seqs);
 
 /* journal.c: written and read only by dedup, as the journal's owner */
 typedef struct DedupBackupInfo
@@ -103,8 +143,16 @@ extern char *dedup_json_array(List *strings);
 
 /* ddl.c */
 extern void dedup_check_target(Oid relid, const char *verb);
+extern void dedup_check_readable(Oid relid);
+extern void dedup_check_mergeable(Oid relid);
+extern Oid	dedup_check_same_owner(Oid source, Oid keeper);
+extern int	list_position_str(List *list, const char *str);
+extern Oid	dedup_rel_owner(Oid relid);
+extern char *dedup_collation_name(Oid collid);
+extern char *dedup_derived_name(const char *a, const char *b, const char *suffix);
 extern char *dedup_qualified_name(Oid relid);
 extern char *dedup_quoted_list(List *names);
+extern char *dedup_quoted_list_prefixed(List *names, const char *prefix);
 extern Oid	dedup_lookup_relation(const char *qualname);
 extern void dedup_exec(const char *sql);
 extern char *dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values);
@@ -136,15 +184,66 @@ typedef struct DedupDropPlan
 } DedupDropPlan;
 
 extern DedupDropPlan *dedup_plan_drop(Oid relid, bool cascade);
-extern int64 dedup_execute_drop(DedupDropPlan *plan, bool proven_empty);
-extern bool dedup_drop_relation(Oid relid, bool cascade, bool require_empty);
+extern int64 dedup_execute_drop(DedupDropPlan *plan, bool proven_empty, int64 rows_backup);
+extern int64 dedup_drop_relation(Oid relid, bool cascade, bool require_empty, int64 rows_backup);
+
+/* swap.c: a table's rows rebuilt beside it and swapped in */
+typedef struct DedupRebuild
+{
+	Oid			table;
+	Oid			transient;		/* the new heap: the table's columns, plus added ones */
+	char	   *transientq;		/* its quoted qualified name */
+	List	   *pairs;			/* Oid pairs: an index of the table, its copy */
+	List	   *reindex;		/* Oid: indexes rebuilt after the swap */
+} DedupRebuild;
+
+extern DedupRebuild *dedup_rebuild_begin(Oid table, List *added);
+extern void dedup_rebuild_indexes(DedupRebuild *rb);
+extern void dedup_rebuild_swap(DedupRebuild *rb, List **sql);
+
+/* undo.c */
+extern char **dedup_step(const char *sql, const char *run_as);
+extern void dedup_run_steps(int64 id, List *steps, List **sql);
+#define DEDUP_REPLAY_TABLES 1
+#define DEDUP_REPLAY_DEPENDENTS 2
+extern void dedup_replay_drop(int64 id, int what, List **sql);
+extern TransactionId dedup_rows_xid(uint64 xid, const char *table);
+extern int64 dedup_rows_differ(const char *a, const char *b, Oid as);
+extern void dedup_undo_sequences(int64 id, const char *key, List **sql);
+extern void dedup_undo_children(int64 id, List **sql);
+extern void dedup_undo_children_upto(int64 id, int64 last, List **sql);
+extern char *dedup_undo_entry(int64 id, List **sql);
+
+/* merge_extension.c */
+typedef struct DedupExtResult
+{
+	List	   *added;
+	int64		merged;
+	int64		conflicts;
+	int			repointed;
+} DedupExtResult;
+
+extern void dedup_merge_extension_run(Oid base, Oid ext, const char *on_conflict,
+									  bool compat_view, bool backup, DedupExtResult *res);
+
+/* discovery for the changing functions (grouping.c) */
+extern List *dedup_group_duplicates(Oid keeper);
+extern bool dedup_named_like_backup(const char *relname);
+
+/* merge_extension.c, unpartition.c: their undo */
+extern char *dedup_undo_merge_extension(int64 id, List **sql);
+extern char *dedup_undo_unpartition(int64 id, List **sql);
 
 /* backup.c */
-extern Oid	dedup_backup_relation(Oid relid, const char *given_name);
+extern char *dedup_backup_suffix;
+extern Oid	dedup_backup_relation(Oid relid, const char *given_name, int64 *entry);
+extern int64 dedup_restore(Oid bakid, Oid target);
+extern int64 dedup_backup_entry(Oid relid);
 
 /* merge.c */
 extern void dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 						int64 *inserted, int64 *present, int64 *conflicts);
+extern void dedup_unmerge(int64 id, List **sql);
 
 /* undo.c */
 extern char *dedup_undo_internal(int64 journal_id);

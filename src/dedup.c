@@ -21,6 +21,7 @@
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "dedup.h"
 #include "ddl.h"
@@ -40,6 +41,15 @@ dedup_xact_callback(XactEvent event, void *arg)
 void
 _PG_init(void)
 {
+	DefineCustomStringVariable("dedup.backup_suffix",
+							   "Suffix of the backups dedup takes: <table>_backup_<suffix>.",
+							   "Empty (the default): today's date, YYYYMMDD.",
+							   &dedup_backup_suffix, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("dedup.accept_access_change",
+							   "Accepts the change of access a merge refused with this token.",
+							   "Set it to the token the refusal names, for that merge only (SET LOCAL).",
+							   &dedup_accept_access_change, "", PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("dedup");
 	RegisterXactCallback(dedup_xact_callback, NULL);
 }
 

@@ -14,11 +14,14 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
 #include "dedup.h"
+#include "ddl.h"
 
 PG_FUNCTION_INFO_V1(dedup_duplicate_groups);
 PG_FUNCTION_INFO_V1(dedup_find_empty_duplicates);
@@ -176,4 +179,48 @@ dedup_find_empty_duplicates(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * For the changing functions (merge_members, unpartition): the other
+ * members of keeper's duplicate group that are copies of it (never an
+ * extension, and never the keeper itself, whichever member discovery would
+ * keep), in name order, from the same grouping rules as
+ * dedup.duplicate_groups().
+ */
+List *
+dedup_group_duplicates(Oid keeper)
+{
+	Datum		nsp = CStringGetDatum(get_namespace_name(get_rel_namespace(keeper)));
+	ArrayType  *schemas;
+	DedupCatalog *cat;
+	DedupTable *k;
+	int		   *idx;
+	int			n;
+	int			i;
+	List	   *out = NIL;
+
+	{
+		NameData	name;
+
+		namestrcpy(&name, DatumGetCString(nsp));
+		nsp = NameGetDatum(&name);
+		schemas = construct_array(&nsp, 1, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR);
+		cat = dedup_load_catalog(schemas, false);
+	}
+	dedup_build_groups(cat, false);
+	k = dedup_find_table(cat, keeper);
+	if (k == NULL || k->group_id == 0)
+		return NIL;
+	idx = group_members(cat, &n);
+	dedup_sort_by_name(cat, idx, n);
+	for (i = 0; i < n; i++)
+	{
+		DedupTable *t = &cat->tables[idx[i]];
+
+		if (t->group_id == k->group_id && t != k &&
+			(t->role == DEDUP_ROLE_DUPLICATE || t->role == DEDUP_ROLE_KEEPER))
+			out = lappend_oid(out, t->relid);
+	}
+	return out;
 }

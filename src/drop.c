@@ -126,34 +126,49 @@ dedup_plan_drop(Oid relid, bool cascade)
 	return plan;
 }
 
-/* Journal the plan, then run it: both commit or neither does.  Returns the journal id. */
+/*
+ * Run the plan as one journaled "drop" (a step of the action under way, if
+ * any): the definitions go to the journal in the same transaction as the
+ * drop.  rows_backup is the journal id of a backup that holds the table's
+ * rows (0 when it had none): undo puts them back from it.  Returns the
+ * journal id.
+ */
 int64
-dedup_execute_drop(DedupDropPlan *plan, bool proven_empty)
+dedup_execute_drop(DedupDropPlan *plan, bool proven_empty, int64 rows_backup)
 {
+	DedupAction *act = dedup_action_begin("drop");
 	StringInfoData d;
 	ListCell   *lc;
-	int64		id;
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(plan->definition)};
+
+	foreach(lc, plan->sql)
+		dedup_exec((char *) lfirst(lc));
+	foreach(lc, dedup_query_column("SELECT t->>'qualname' FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'tables') t"
+								   " UNION ALL "
+								   "SELECT d->>'name' FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') d"
+								   " WHERE d->>'kind' IN ('view', 'materialized view')", 1, types, args, NULL))
+		dedup_action_touch(act, (char *) lfirst(lc));
 
 	initStringInfo(&d);
 	appendStringInfo(&d, "%.*s", (int) strlen(plan->definition) - 1, plan->definition);
 	dedup_json_raw(&d, "rows", proven_empty ? "0" : "null");
+	dedup_json_raw(&d, "rows_backup", rows_backup > 0 ? psprintf(INT64_FORMAT, rows_backup) : "null");
 	dedup_json_raw(&d, "cascade", plan->cascade ? "true" : "false");
 	dedup_json_raw(&d, "sql", dedup_json_array(plan->sql));
 	appendStringInfoChar(&d, '}');
-	id = dedup_journal_write("drop", plan->qual, d.data);
-	foreach(lc, plan->sql)
-		dedup_exec((char *) lfirst(lc));
-	return id;
+	return dedup_action_end(act, plan->qual, d.data);
 }
 
 /*
  * Drop relid after capturing it in the journal.  With require_empty, only
- * when no row is visible under ACCESS EXCLUSIVE (false otherwise, with a
+ * when no row is visible under ACCESS EXCLUSIVE (0 otherwise, with a
  * notice); without, the caller has proven under its own locks that every
- * row is kept elsewhere (merge_rows) and backed it up.
+ * row is kept elsewhere (merge_rows) and backed it up: rows_backup is that
+ * backup's journal id.  Returns the drop's journal id.
  */
-bool
-dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
+int64
+dedup_drop_relation(Oid relid, bool cascade, bool require_empty, int64 rows_backup)
 {
 	char	   *name = get_rel_name(relid);
 	char	   *qual;
@@ -207,11 +222,17 @@ dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 		foreach(lc, find_all_inheritors(relid, NoLock, NULL))
 			UnlockRelationOid(lfirst_oid(lc), AccessExclusiveLock);
 		UnlockRelationOid(relid, AccessExclusiveLock);	/* ours, taken first */
-		return false;
+		return 0;
 	}
 
-	(void) dedup_execute_drop(dedup_plan_drop(relid, cascade), require_empty);
-	return true;
+	return dedup_execute_drop(dedup_plan_drop(relid, cascade), require_empty, rows_backup);
+}
+
+/* The body of dedup.drop_if_empty() under dedup_call(). */
+static void
+drop_if_empty_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	*(bool *) result = dedup_drop_relation(PG_GETARG_OID(0), PG_GETARG_BOOL(1), true, 0) > 0;
 }
 
 /*
@@ -226,20 +247,8 @@ dedup_drop_relation(Oid relid, bool cascade, bool require_empty)
 Datum
 dedup_drop_if_empty(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile bool dropped = false;
+	bool		dropped = false;
 
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "dedup: SPI_connect failed");
-		dropped = dedup_drop_relation(PG_GETARG_OID(0), PG_GETARG_BOOL(1), true);
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		dedup_rethrow_unchanged(cxt);
-	}
-	PG_END_TRY();
+	dedup_call(fcinfo, drop_if_empty_body, &dropped);
 	PG_RETURN_BOOL(dropped);
 }

@@ -3,46 +3,60 @@
  * merge_extension.c
  *	  dedup.merge_extension(): fold a 1:1 extension table into its base.
  *
- * The extension's key is a foreign key to the base's key.  Its own columns
- * are added to the base (type, collation, default, comment; NOT NULL and
- * CHECK constraints where the data allows), values are copied by key, and
- * shared columns are compared: equal or null is fine, differences follow
- * on_conflict.  Foreign keys that pointed at the extension point at the
- * base; its triggers are carried when the base has none of that name; then
- * it is dropped (journaled) and, with compat_view, replaced by a
- * security_invoker view of the same name and columns over the base, with an
- * INSTEAD OF trigger for INSERT and DELETE (UPDATE is automatic).
+ * The extension's primary key is a foreign key to the base's.  Its other
+ * columns are added to the base and filled by key; columns both tables
+ * have are compared value by value (stored values, not "=").  The base
+ * keeps its OID: its rows are rebuilt beside it and swapped in (swap.c),
+ * so every grant, policy, trigger, view, foreign key, identity and
+ * sequence, publication and statistic of the base stays as it was, and
+ * ids handed out by its sequences go on from where they were.  The
+ * extension's name becomes a view over the base that answers as the table
+ * did (compat_view.c).
  *
- * No one gains access.  A role keeps exactly its access to the base's
- * existing columns.  A privilege it held on the extension is granted on the
- * new columns only when the extension did not filter its rows (no row level
- * security) or the base's policies for that role and command are the same
- * as the extension's.  A role whose table-level privilege on the base would
- * otherwise reach the new columns gets it on the old columns only.
- * Policies are never copied: an extension policy would widen access to the
- * base's own rows.
+ * The action is a short phase controller over an ExtMerge:
  *
- * One transaction under ACCESS EXCLUSIVE on both tables, like the
- * hand-written ALTER TABLE ... ADD COLUMN; UPDATE ... FROM; DROP TABLE.
+ *	 check_merge     ownership, locks (SHARE on both, in OID order), the
+ *					 1:1 key, columns, what of the extension can be carried
+ *	 compare_rows    extension rows without a base row, conflicts, values
+ *					 that fill base NULLs
+ *	 check_access    role by role: nobody reads or writes more, or less
+ *	 take_backups    journaled backups of both tables (steps)
+ *	 build_merged    the merged rows and the base's indexes, beside the base
+ *					 (readers of the base go on; writers wait)
+ *	 swap_in         under ACCESS EXCLUSIVE, catalog work only: columns
+ *					 added, storage swapped, what the extension had carried
+ *					 over, foreign keys repointed, the extension dropped
+ *					 (a step), the compatibility view created
+ *
+ * dedup.undo() of the journal entry reverses all of it (undo_merge).
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
+#include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplestore.h"
 
 #include "compat.h"
 #include "dedup.h"
@@ -50,742 +64,1225 @@
 
 PG_FUNCTION_INFO_V1(dedup_merge_extension);
 
+#define MERGE_BATCH 1000
+
+/* A column of the extension other than its key. */
 typedef struct ExtColumn
 {
 	char	   *name;
-	bool		own;			/* not in the base: added */
-	char	   *type;			/* format_type of the extension's column */
-	char	   *collate;		/* " COLLATE x" or "" */
-	char	   *defexpr;		/* default expression or NULL */
+	bool		own;			/* not in the base: added to it */
+	char	   *definition;		/* "name type [COLLATE c]" */
+	char	   *defexpr;		/* its default, or NULL */
 	bool		notnull;
 	char	   *comment;
-	char	   *same;			/* shared: equality of b.x and e.x, null-safe */
+	int64		filled;			/* shared: base NULLs the extension fills */
 } ExtColumn;
 
-typedef struct ExtResult
+/* Everything one merge_extension knows, phase by phase. */
+typedef struct ExtMerge
 {
-	List	   *added;
-	int64		merged;
+	/* arguments */
+	Oid			base;
+	Oid			ext;
+	const char *on_conflict;	/* error | keep_base | take_extension */
+	bool		compat_view;
+	bool		backup;
+
+	/* check_merge */
+	char	   *bq;				/* quoted qualified names */
+	char	   *eq;
+	char	   *bname;
+	char	   *ename;
+	Oid			owner;
+	List	   *bkey;			/* char *: the base's key columns ... */
+	List	   *ekey;			/* ... and the extension's, pairwise */
+	List	   *cols;			/* ExtColumn * */
+	char	   *keymatch;		/* b.k = e.k AND ... */
+	List	   *carry;			/* char *: the extension's constraints and indexes, rebuilt on the base */
+	List	   *repoint;		/* char *: foreign keys into the extension, pointing at the base */
+	List	   *repoint_names;	/* char *: "constraint on table", for the journal */
+	List	   *ecols;			/* char *: the extension's columns, in order */
+	char	   *definer_view;	/* the view definer dependents read, or NULL */
+
+	/* compare_rows */
+	int64		ext_rows;
 	int64		conflicts;
-	int			repointed;
-} ExtResult;
+	List	   *filled;			/* char *: shared columns whose base NULLs get values */
 
-static char *
-query1(const char *sql, Oid a, Oid b)
-{
-	Oid			types[2] = {OIDOID, OIDOID};
-	Datum		args[2] = {ObjectIdGetDatum(a), ObjectIdGetDatum(b)};
+	/* check_access */
+	List	   *grants;
 
-	return dedup_query_value(sql, 2, types, args);
-}
+	/* take_backups */
+	int64		base_backup;	/* journal ids */
+	int64		ext_backup;
 
+	/* build_merged, swap_in */
+	DedupRebuild *rb;
+	DedupRows	rows;
+	int64		drop_entry;
+	List	   *sql;
+	List	   *notices;
+} ExtMerge;
+
+
+static void check_merge(ExtMerge *m);
+static void compare_rows(ExtMerge *m);
+static void check_access(ExtMerge *m);
+static void take_backups(ExtMerge *m);
+static void build_merged(ExtMerge *m);
+static void swap_in(ExtMerge *m);
+
+/* Rows of a query over the two tables ($1 extension, $2 base). */
 static List *
-queryn(const char *sql, Oid a, Oid b)
+rows_ext_base(ExtMerge *m, const char *sql)
 {
 	Oid			types[2] = {OIDOID, OIDOID};
-	Datum		args[2] = {ObjectIdGetDatum(a), ObjectIdGetDatum(b)};
-
-	return dedup_query_column(sql, 2, types, args, NULL);
-}
-
-/* DEBUG1 timing of the steps taken under ACCESS EXCLUSIVE (the reader stall). */
-static instr_time phase_b_start;
-
-static void
-phase_b_mark(const char *what)
-{
-	instr_time	now;
-
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, phase_b_start);
-	elog(DEBUG1, "dedup: merge_extension, %.1f ms under ACCESS EXCLUSIVE: %s",
-		 INSTR_TIME_GET_MILLISEC(now), what);
-}
-
-/* Rows of a query over the two tables ($1 and $2), as arrays of columns. */
-static List *
-queryrows(const char *sql, Oid a, Oid b)
-{
-	Oid			types[2] = {OIDOID, OIDOID};
-	Datum		args[2] = {ObjectIdGetDatum(a), ObjectIdGetDatum(b)};
+	Datum		args[2] = {ObjectIdGetDatum(m->ext), ObjectIdGetDatum(m->base)};
 
 	return dedup_query_rows(sql, 2, types, args);
 }
 
-static void
-merge_extension_internal(Oid base, Oid ext, const char *on_conflict, bool compat_view,
-						 bool backup, ExtResult *res)
+/* Column names of the own (added) or shared columns. */
+static List *
+column_names(ExtMerge *m, bool own)
 {
-	char	   *bq = dedup_qualified_name(base);
-	char	   *eq = dedup_qualified_name(ext);
-	char	   *bname = get_rel_name(base);
-	char	   *ename = get_rel_name(ext);
-	List	   *bkey;
-	List	   *ekey;
-	List	   *cols = NIL;
-	List	   *sql = NIL;
-	List	   *notices = NIL;
-	List	   *late = NIL;		/* statements read in phase A, run in phase B */
-	DedupDropPlan *plan_b = NULL;
-	DedupDropPlan *plan_e = NULL;
-	StringInfoData keymatch;
-	StringInfoData add;
-	StringInfoData conflict_where;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, m->cols)
+		if (((ExtColumn *) lfirst(lc))->own == own)
+			out = lappend(out, ((ExtColumn *) lfirst(lc))->name);
+	return out;
+}
+
+/* A refusal naming what of the extension cannot be carried over. */
+static void
+refuse_objects(ExtMerge *m, List *what, const char *hint)
+{
 	StringInfoData d;
-	ListCell   *lc,
-			   *lc2;
-	char	   *eacl;
-	char	   *eowner;
-	char	   *ecomment;
-	char	   *n;
+	ListCell   *lc;
+
+	if (what == NIL)
+		return;
+	initStringInfo(&d);
+	foreach(lc, what)
+		appendStringInfo(&d, "%s.\n", (char *) lfirst(lc));
+	appendStringInfoString(&d, "Nothing was changed.");
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot merge \"%s\" into \"%s\": some of what it has cannot be carried over",
+					m->ename, m->bname),
+			 errdetail_internal("%s", d.data),
+			 errhint("%s", hint)));
+}
+
+/*
+ * check_merge
+ *		On entry nothing is locked.  On exit both tables are locked SHARE
+ *		(readers go on, writers wait), the caller owns both and they have
+ *		one owner, and m holds the key, the columns and the statements that
+ *		carry the extension's constraints and indexes over; anything of the
+ *		extension that cannot be carried over was refused, named.
+ */
+static void
+check_merge(ExtMerge *m)
+{
 	Relation	erel;
+	Relation	brel;
 	TupleDesc	edesc;
+	List	   *pairs;
+	List	   *refused = NIL;
+	ListCell   *lc;
+	StringInfoData keymatch;
 	int			i;
 
-	memset(res, 0, sizeof(*res));
-	if (strcmp(on_conflict, "error") != 0 && strcmp(on_conflict, "keep_base") != 0 &&
-		strcmp(on_conflict, "take_extension") != 0)
+	if (strcmp(m->on_conflict, "error") != 0 && strcmp(m->on_conflict, "keep_base") != 0 &&
+		strcmp(m->on_conflict, "take_extension") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("on_conflict must be 'error', 'keep_base' or 'take_extension', not \"%s\"", on_conflict),
+				 errmsg("on_conflict must be 'error', 'keep_base' or 'take_extension', not \"%s\"", m->on_conflict),
 				 errdetail("Nothing was changed.")));
-	if (base == ext)
+	if (m->base == m->ext)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("base and extension are the same table \"%s\"", bname),
+				 errmsg("base and extension are the same table \"%s\"", get_rel_name(m->base)),
 				 errdetail("Nothing was changed.")));
-	dedup_check_target(base, "merge into");
-	dedup_check_target(ext, "drop");
-	/* phase A under SHARE: readers go on, writers wait */
-	dedup_lock_pair(base, ShareLock, ext, ShareLock);
-	dedup_check_target(base, "merge into");
-	dedup_check_target(ext, "drop");
-	if (get_rel_relkind(base) != RELKIND_RELATION || has_subclass(base) ||
-		get_rel_relispartition(base))
+
+	/* ownership before any lock, then again under the lock */
+	dedup_check_target(m->base, "merge into");
+	dedup_check_target(m->ext, "drop");
+	dedup_check_same_owner(m->ext, m->base);
+	dedup_lock_pair(m->base, ShareLock, m->ext, ShareLock);
+	dedup_check_target(m->base, "merge into");
+	dedup_check_target(m->ext, "drop");
+	m->owner = dedup_check_same_owner(m->ext, m->base);
+	dedup_check_mergeable(m->base);
+	dedup_check_mergeable(m->ext);
+	m->bq = dedup_qualified_name(m->base);
+	m->eq = dedup_qualified_name(m->ext);
+	m->bname = get_rel_name(m->base);
+	m->ename = get_rel_name(m->ext);
+	if (get_rel_relkind(m->base) != RELKIND_RELATION || get_rel_relkind(m->ext) != RELKIND_RELATION ||
+		get_rel_relispartition(m->base) || get_rel_relispartition(m->ext))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot merge into \"%s\": it is partitioned, a partition, or has inheritance children", bname),
-				 errdetail("Nothing was changed."),
+				 errmsg("cannot merge \"%s\" into \"%s\": both must be plain tables", m->ename, m->bname),
+				 errdetail("A partitioned table or a partition cannot be merged this way. Nothing was changed."),
 				 errhint("Turn it into one plain table first: dedup.unpartition().")));
 
-	/* the 1:1 foreign key: the extension's primary key references the base's */
-	ekey = queryn("SELECT a.attname FROM pg_catalog.pg_constraint k"
-				  " CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, n)"
-				  "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
-				  " WHERE k.oid OPERATOR(pg_catalog.=) (SELECT f.oid FROM pg_catalog.pg_constraint f"
-				  "   JOIN pg_catalog.pg_constraint pe ON pe.conrelid OPERATOR(pg_catalog.=) f.conrelid AND pe.contype OPERATOR(pg_catalog.=) 'p'"
-				  "   JOIN pg_catalog.pg_constraint pb ON pb.conrelid OPERATOR(pg_catalog.=) f.confrelid AND pb.contype OPERATOR(pg_catalog.=) 'p'"
-				  "  WHERE f.conrelid OPERATOR(pg_catalog.=) $1 AND f.confrelid OPERATOR(pg_catalog.=) $2 AND f.contype OPERATOR(pg_catalog.=) 'f'"
-				  "    AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(f.conkey) x) OPERATOR(pg_catalog.=) (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(pe.conkey) x)"
-				  "    AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(f.confkey) x) OPERATOR(pg_catalog.=) (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(pb.conkey) x)"
-				  "  ORDER BY f.conname LIMIT 1)"
-				  " ORDER BY u.n", ext, base);
-	if (ekey == NIL)
+	/* the 1:1 key: the extension's primary key is a foreign key to the base's */
+	pairs = rows_ext_base(m,
+						  "SELECT ea.attname, ba.attname"
+						  "  FROM pg_catalog.pg_constraint f"
+						  "  JOIN pg_catalog.pg_constraint pe ON pe.conrelid OPERATOR(pg_catalog.=) f.conrelid AND pe.contype OPERATOR(pg_catalog.=) 'p'"
+						  "  JOIN pg_catalog.pg_constraint pb ON pb.conrelid OPERATOR(pg_catalog.=) f.confrelid AND pb.contype OPERATOR(pg_catalog.=) 'p'"
+						  " CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(f.conkey), pg_catalog.unnest(f.confkey)) WITH ORDINALITY u(ek, bk, n)"
+						  "  JOIN pg_catalog.pg_attribute ea ON ea.attrelid OPERATOR(pg_catalog.=) f.conrelid AND ea.attnum OPERATOR(pg_catalog.=) u.ek"
+						  "  JOIN pg_catalog.pg_attribute ba ON ba.attrelid OPERATOR(pg_catalog.=) f.confrelid AND ba.attnum OPERATOR(pg_catalog.=) u.bk"
+						  " WHERE f.oid OPERATOR(pg_catalog.=) (SELECT f2.oid FROM pg_catalog.pg_constraint f2"
+						  "   JOIN pg_catalog.pg_constraint p2 ON p2.conrelid OPERATOR(pg_catalog.=) f2.conrelid AND p2.contype OPERATOR(pg_catalog.=) 'p'"
+						  "   JOIN pg_catalog.pg_constraint q2 ON q2.conrelid OPERATOR(pg_catalog.=) f2.confrelid AND q2.contype OPERATOR(pg_catalog.=) 'p'"
+						  "  WHERE f2.conrelid OPERATOR(pg_catalog.=) $1 AND f2.confrelid OPERATOR(pg_catalog.=) $2 AND f2.contype OPERATOR(pg_catalog.=) 'f'"
+						  "    AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(f2.conkey) x) OPERATOR(pg_catalog.=)"
+						  "        (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(p2.conkey) x)"
+						  "    AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(f2.confkey) x) OPERATOR(pg_catalog.=)"
+						  "        (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(q2.conkey) x)"
+						  "  ORDER BY f2.conname LIMIT 1)"
+						  " ORDER BY u.n");
+	if (pairs == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is not a 1:1 extension of \"%s\"", ename, bname),
-				 errdetail("Its primary key must be a foreign key to the primary key of \"%s\". Nothing was changed.", bname),
+				 errmsg("\"%s\" is not a 1:1 extension of \"%s\"", m->ename, m->bname),
+				 errdetail("Its primary key must be a foreign key to the primary key of \"%s\". Nothing was changed.", m->bname),
 				 errhint("Merge look-alikes with dedup.merge_rows() instead.")));
-	bkey = queryn("SELECT a.attname FROM pg_catalog.pg_constraint k"
-				  " CROSS JOIN LATERAL pg_catalog.unnest(k.confkey) WITH ORDINALITY u(attnum, n)"
-				  "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.confrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
-				  " WHERE k.oid OPERATOR(pg_catalog.=) (SELECT f.oid FROM pg_catalog.pg_constraint f"
-				  "   JOIN pg_catalog.pg_constraint pe ON pe.conrelid OPERATOR(pg_catalog.=) f.conrelid AND pe.contype OPERATOR(pg_catalog.=) 'p'"
-				  "  WHERE f.conrelid OPERATOR(pg_catalog.=) $1 AND f.confrelid OPERATOR(pg_catalog.=) $2 AND f.contype OPERATOR(pg_catalog.=) 'f'"
-				  "    AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(f.conkey) x) OPERATOR(pg_catalog.=) (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(pe.conkey) x)"
-				  "  ORDER BY f.conname LIMIT 1)"
-				  " ORDER BY u.n", ext, base);
-
 	initStringInfo(&keymatch);
-	forboth(lc, ekey, lc2, bkey)
+	foreach(lc, pairs)
+	{
+		char	  **p = (char **) lfirst(lc);
+
+		m->ekey = lappend(m->ekey, p[0]);
+		m->bkey = lappend(m->bkey, p[1]);
 		appendStringInfo(&keymatch, "%sb.%s OPERATOR(pg_catalog.=) e.%s", keymatch.len ? " AND " : "",
-						 quote_identifier((char *) lfirst(lc2)), quote_identifier((char *) lfirst(lc)));
+						 quote_identifier(p[1]), quote_identifier(p[0]));
+	}
+	m->keymatch = keymatch.data;
 
-	/* no extension row may lack its base row */
-	n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
-								   eq, bq, keymatch.data), 0, NULL, NULL);
-	if (strcmp(n, "0") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("%s row%s of \"%s\" %s no row in \"%s\"", n, strcmp(n, "1") == 0 ? "" : "s",
-						ename, strcmp(n, "1") == 0 ? "has" : "have", bname),
-				 errdetail("Their values would have nowhere to go. Nothing was changed."),
-				 errhint("Find them with: SELECT * FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s);",
-						 eq, bq, keymatch.data)));
-
-	/* the extension's columns: shared with the base, or its own */
-	erel = relation_open(ext, NoLock);
+	/* the extension's columns: its own, or shared with the base */
+	erel = relation_open(m->ext, NoLock);
+	brel = relation_open(m->base, NoLock);
 	edesc = RelationGetDescr(erel);
 	for (i = 0; i < edesc->natts; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(edesc, i);
 		ExtColumn  *c;
 		AttrNumber	battnum;
-		char	   *q;
 
-		if (a->attisdropped)
+		if (a->attisdropped || list_position_str(m->ekey, NameStr(a->attname)) >= 0)
 			continue;
-		foreach(lc, ekey)
-			if (strcmp((char *) lfirst(lc), NameStr(a->attname)) == 0)
-				break;
-		if (lc != NULL)
-			continue;			/* a key column */
-		if (a->attidentity || a->attgenerated)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("column \"%s\" of \"%s\" is an identity or generated column", NameStr(a->attname), ename),
-					 errdetail("Only plain columns can be merged into \"%s\". Nothing was changed.", bname)));
 		c = palloc0(sizeof(ExtColumn));
 		c->name = pstrdup(NameStr(a->attname));
-		q = pstrdup(quote_identifier(c->name));
-		battnum = get_attnum(base, c->name);
+		battnum = get_attnum(m->base, c->name);
 		c->own = battnum == InvalidAttrNumber;
-		c->type = format_type_with_typemod(a->atttypid, a->atttypmod);
-		c->collate = (OidIsValid(a->attcollation) && a->attcollation != get_typcollation(a->atttypid)) ?
-			psprintf(" COLLATE %s", dedup_query_value(psprintf("SELECT %u::pg_catalog.regcollation::pg_catalog.text", a->attcollation), 0, NULL, NULL)) : "";
 		c->notnull = a->attnotnull;
-		c->defexpr = query1(psprintf("SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) FROM pg_catalog.pg_attrdef d"
-									 " WHERE d.adrelid OPERATOR(pg_catalog.=) $1 AND d.adnum OPERATOR(pg_catalog.=) %d"
-									 "   AND $2 IS NOT NULL", a->attnum), ext, base);
-		c->comment = query1(psprintf("SELECT pg_catalog.col_description($1, %d) WHERE $2 IS NOT NULL", a->attnum),
-							ext, base);
+		c->definition = psprintf("%s %s%s", quote_identifier(c->name),
+								 format_type_with_typemod(a->atttypid, a->atttypmod),
+								 OidIsValid(a->attcollation) && a->attcollation != get_typcollation(a->atttypid) ?
+								 psprintf(" COLLATE %s", dedup_collation_name(a->attcollation)) : "");
+		if (a->attidentity || a->attgenerated)
+			refused = lappend(refused, psprintf("column %s of %s is an %s column",
+												quote_identifier(c->name), m->eq,
+												a->attidentity ? "identity" : "generated"));
 		if (!c->own)
 		{
-			Oid			btype = get_atttype(base, battnum);
+			Form_pg_attribute ba = TupleDescAttr(RelationGetDescr(brel), battnum - 1);
 
-			if (btype != a->atttypid)
+			if (ba->atttypid != a->atttypid || ba->atttypmod != a->atttypmod ||
+				ba->attcollation != a->attcollation)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" is %s in \"%s\" but %s in \"%s\"", c->name, c->type, ename,
-								format_type_be(btype), bname),
-						 errdetail("Shared columns must have the same type to be compared. Nothing was changed.")));
-			c->same = psprintf("(b.%s IS NULL OR e.%s IS NULL OR b.%s::pg_catalog.text OPERATOR(pg_catalog.=) e.%s::pg_catalog.text)",
-							   q, q, q, q);
+						 errmsg("column \"%s\" is %s in \"%s\" but %s in \"%s\"", c->name,
+								format_type_with_typemod(a->atttypid, a->atttypmod), m->ename,
+								format_type_with_typemod(ba->atttypid, ba->atttypmod), m->bname),
+						 errdetail("Shared columns are compared and merged only when their type, modifier and collation are the same: a cast could change values. Nothing was changed."),
+						 errhint("Change the column of one of them first.")));
+			if (ba->attgenerated)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("column \"%s\" is generated in \"%s\"", c->name, m->bname),
+						 errdetail("The values \"%s\" holds for it would be lost: \"%s\" computes its own. Nothing was changed.",
+								   m->ename, m->bname),
+						 errhint("Rename or drop the column in \"%s\" first.", m->ename)));
 		}
-		cols = lappend(cols, c);
+		m->cols = lappend(m->cols, c);
 	}
 	relation_close(erel, NoLock);
-
-	/* shared columns: equal or null is fine; differences follow on_conflict */
-	initStringInfo(&conflict_where);
-	foreach(lc, cols)
+	relation_close(brel, NoLock);
+	m->ecols = dedup_column_names(m->ext);
+	foreach(lc, rows_ext_base(m, "SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid),"
+							  "       pg_catalog.col_description($1, a.attnum)"
+							  "  FROM pg_catalog.pg_attribute a LEFT JOIN pg_catalog.pg_attrdef d"
+							  "       ON d.adrelid OPERATOR(pg_catalog.=) a.attrelid AND d.adnum OPERATOR(pg_catalog.=) a.attnum"
+							  " WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0"
+							  "   AND NOT a.attisdropped AND $2 IS NOT NULL"))
 	{
-		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+		char	  **r = (char **) lfirst(lc);
+		ListCell   *cc;
 
-		if (!c->own)
-			appendStringInfo(&conflict_where, "%sNOT %s", conflict_where.len ? " OR " : "", c->same);
-	}
-	if (conflict_where.len > 0)
-	{
-		res->conflicts = pg_strtoint64(dedup_query_value(
-			psprintf("SELECT pg_catalog.count(*) FROM %s b JOIN %s e ON %s WHERE %s", bq, eq, keymatch.data,
-					 conflict_where.data), 0, NULL, NULL));
-		if (res->conflicts > 0 && strcmp(on_conflict, "error") == 0)
-		{
-			List	   *first = dedup_query_column(
-				psprintf("SELECT pg_catalog.to_jsonb(e.*)::pg_catalog.text FROM %s b JOIN %s e ON %s WHERE %s"
-						 " ORDER BY 1 LIMIT 3", bq, eq, keymatch.data, conflict_where.data),
-				0, NULL, NULL, NULL);
-			StringInfoData det;
-
-			initStringInfo(&det);
-			foreach(lc, first)
-				appendStringInfo(&det, "%s\n", (char *) lfirst(lc));
-			ereport(ERROR,
-					(errcode(ERRCODE_UNIQUE_VIOLATION),
-					 errmsg(INT64_FORMAT " row%s of \"%s\" %s with \"%s\" in a shared column",
-							res->conflicts, res->conflicts == 1 ? "" : "s", ename,
-							res->conflicts == 1 ? "disagrees" : "disagree", bname),
-					 errdetail_internal("First of them:\n%sNothing was changed.", det.data),
-					 errhint("Pass on_conflict => 'keep_base' or 'take_extension' to decide.")));
-		}
-	}
-
-	if (backup)
-	{
-		(void) dedup_backup_relation(base, NULL);
-		(void) dedup_backup_relation(ext, NULL);
-		sql = lappend(sql, psprintf("SELECT dedup.backup_table(%s)", quote_literal_cstr(bq)));
-		sql = lappend(sql, psprintf("SELECT dedup.backup_table(%s)", quote_literal_cstr(eq)));
+		foreach(cc, m->cols)
+			if (strcmp(((ExtColumn *) lfirst(cc))->name, r[0]) == 0)
+			{
+				((ExtColumn *) lfirst(cc))->defexpr = r[1];
+				((ExtColumn *) lfirst(cc))->comment = r[2];
+			}
 	}
 
 	/*
-	 * Phase A, still under SHARE: build the merged table beside the base.
-	 * A shadow like the base (defaults, generated columns, storage) plus
-	 * the extension's own columns, filled by one join, with the base's
-	 * constraints and indexes under temporary names.
+	 * What of the extension comes over: CHECK constraints, foreign keys and
+	 * indexes (unique ones as constraints when they were) on its columns,
+	 * NOT NULL as a CHECK that holds for the rows the extension had.  What
+	 * cannot: exclusion constraints, triggers and rules (they would fire
+	 * for every base row), publications, constraints or indexes the base
+	 * already has a name for.
 	 */
-	{
-		char	   *nspname = get_namespace_name(get_rel_namespace(base));
-		char	   *sname = psprintf("%.40s_dedup_merge", bname);
-		char	   *sq = quote_qualified_identifier(nspname, sname);
-		char	   *persistence = query1("SELECT CASE c.relpersistence WHEN 'u' THEN 'UNLOGGED ' ELSE '' END"
-										 "  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL",
-										 base, ext);
-		char	   *options = query1("SELECT pg_catalog.array_to_string(c.reloptions, ', ')"
-									 "  FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL",
-									 base, ext);
-		StringInfoData inscols;
-		StringInfoData selcols;
-		List	   *renames = NIL;	/* pairs: "CONSTRAINT"|"INDEX", temp, original */
-		List	   *identity;
-		Oid			newid;
-		int			k = 0;
-
-		if (OidIsValid(get_relname_relid(sname, get_rel_namespace(base))))
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_TABLE),
-					 errmsg("relation \"%s\" already exists", sname),
-					 errdetail("dedup builds the merged table under that name. Nothing was changed."),
-					 errhint("Drop or rename it first.")));
-		dedup_exec_logged(&sql, psprintf("CREATE %sTABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING GENERATED"
-										 " INCLUDING STORAGE INCLUDING COMPRESSION)", persistence, sq, bq));
-		if (options && options[0])
-			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s SET (%s)", sq, options));
-		dedup_exec_logged(&sql, psprintf("ALTER TABLE %s OWNER TO %s", sq,
-										 quote_identifier(query1("SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c"
-																 " WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL", base, ext))));
-
-		/* the extension's own columns, with their defaults and comments */
-		initStringInfo(&add);
-		foreach(lc, cols)
-		{
-			ExtColumn  *c = (ExtColumn *) lfirst(lc);
-
-			if (!c->own)
-				continue;
-			appendStringInfo(&add, "%sADD COLUMN %s %s%s", add.len ? ", " : "", quote_identifier(c->name),
-							 c->type, c->collate);
-			res->added = lappend(res->added, c->name);
-		}
-		if (add.len > 0)
-			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s %s", sq, add.data));
-
-		/* one join fills it: every base row, with its extension's values */
-		initStringInfo(&inscols);
-		initStringInfo(&selcols);
-		foreach(lc, dedup_column_names(base))
-		{
-			char	   *c = (char *) lfirst(lc);
-			const char *q = quote_identifier(c);
-			ExtColumn  *shared = NULL;
-
-			if (get_attgenerated(base, get_attnum(base, c)) != '\0')
-				continue;
-			foreach(lc2, cols)
-				if (!((ExtColumn *) lfirst(lc2))->own && strcmp(((ExtColumn *) lfirst(lc2))->name, c) == 0)
-					shared = (ExtColumn *) lfirst(lc2);
-			appendStringInfo(&inscols, "%s%s", inscols.len ? ", " : "", q);
-			if (shared == NULL)
-				appendStringInfo(&selcols, "%sb.%s", selcols.len ? ", " : "", q);
-			else if (strcmp(on_conflict, "take_extension") == 0)
-				appendStringInfo(&selcols, "%sCOALESCE(e.%s, b.%s)", selcols.len ? ", " : "", q, q);
-			else
-				appendStringInfo(&selcols, "%sCOALESCE(b.%s, e.%s)", selcols.len ? ", " : "", q, q);
-		}
-		foreach(lc, cols)
-		{
-			const char *q = quote_identifier(((ExtColumn *) lfirst(lc))->name);
-
-			if (!((ExtColumn *) lfirst(lc))->own)
-				continue;
-			appendStringInfo(&inscols, ", %s", q);
-			appendStringInfo(&selcols, ", e.%s", q);
-		}
-		dedup_exec_logged(&sql, psprintf("INSERT INTO %s (%s) SELECT %s FROM %s b LEFT JOIN %s e ON %s",
-										 sq, inscols.data, selcols.data, bq, eq, keymatch.data));
-		res->merged = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", eq),
-													  0, NULL, NULL));
-
-		/* the base's constraints and indexes, under temporary names */
-		foreach(lc, queryrows("SELECT k.conname, pg_catalog.pg_get_constraintdef(k.oid)"
-							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1"
-							  "   AND k.contype IN ('p', 'u', 'x', 'c', 'f') AND k.conislocal AND $2 IS NOT NULL"
-							  " ORDER BY k.contype OPERATOR(pg_catalog.=) 'f', k.conname", base, ext))
-		{
-			char	  **row = (char **) lfirst(lc);	/* name, definition */
-			char	   *tmp = psprintf("%.40s_dedup_c%d", bname, ++k);
-
-			dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", sq, quote_identifier(tmp), row[1]));
-			renames = lappend(renames, list_make3(pstrdup("CONSTRAINT"), tmp, row[0]));
-		}
-		foreach(lc, queryrows("SELECT ic.relname, CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END,"
-							  "       pg_catalog.substring(pg_catalog.pg_get_indexdef(i.indexrelid), ' USING (.*)$')"
-							  "  FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid"
-							  " WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL"
+	foreach(lc, rows_ext_base(m,
+							  "SELECT 'refuse', pg_catalog.format('exclusion constraint %I', k.conname)"
+							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'x'"
+							  " UNION ALL "
+							  "SELECT 'refuse', pg_catalog.format('trigger %I', t.tgname) FROM pg_catalog.pg_trigger t"
+							  " WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 AND NOT t.tgisinternal"
+							  " UNION ALL "
+							  "SELECT 'refuse', pg_catalog.format('rule %I', r.rulename) FROM pg_catalog.pg_rewrite r"
+							  " WHERE r.ev_class OPERATOR(pg_catalog.=) $1"
+							  " UNION ALL "
+							  "SELECT 'refuse', pg_catalog.format('%s %s, which reads it as its owner %s', d->>'kind', d->>'name', d->>'owner')"
+							  "  FROM pg_catalog.jsonb_array_elements(dedup._dependents($1::pg_catalog.regclass)) d"
+							  " WHERE d->>'kind' IN ('view', 'materialized view', 'rule') AND NOT (d->>'security_invoker')::pg_catalog.bool"
+							  "   AND pg_catalog.to_regrole(pg_catalog.quote_ident(d->>'owner')) OPERATOR(pg_catalog.<>)"
+							  "       (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1)"
+							  "   AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) (d->>'owner'))"
+							  " UNION ALL "
+							  "SELECT 'refuse', pg_catalog.format('membership in publication %I', p.pubname)"
+							  "  FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid OPERATOR(pg_catalog.=) pr.prpubid"
+							  " WHERE pr.prrelid OPERATOR(pg_catalog.=) $1"
+							  " UNION ALL "
+							  "SELECT 'refuse', pg_catalog.format('constraint %I (the base has one of that name)', k.conname)"
+							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype IN ('c', 'f', 'u')"
+							  "   AND k.conname OPERATOR(pg_catalog.<>) ALL (SELECT f.conname FROM pg_catalog.pg_constraint f"
+							  "        WHERE f.conrelid OPERATOR(pg_catalog.=) $1 AND f.confrelid OPERATOR(pg_catalog.=) $2)"
+							  "   AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2"
+							  "                AND o.conname OPERATOR(pg_catalog.=) k.conname)"
+							  " UNION ALL "
+							  "SELECT 'carry', pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', $2::pg_catalog.regclass, k.conname,"
+							  "                                  pg_catalog.pg_get_constraintdef(k.oid))"
+							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype IN ('c', 'f')"
+							  "   AND NOT (k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $2"
+							  "            AND k.conkey OPERATOR(pg_catalog.@>) (SELECT p.conkey FROM pg_catalog.pg_constraint p"
+							  "                 WHERE p.conrelid OPERATOR(pg_catalog.=) $1 AND p.contype OPERATOR(pg_catalog.=) 'p'))"
+							  " UNION ALL "
+							  "SELECT 'carry', pg_catalog.format('%s; ALTER TABLE %s ADD CONSTRAINT %I UNIQUE USING INDEX %I',"
+							  "         dedup._index_statement(k.conindid::pg_catalog.regclass, $2::pg_catalog.regclass, k.conname),"
+							  "         $2::pg_catalog.regclass, k.conname, k.conname)"
+							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'u'"
+							  " UNION ALL "
+							  "SELECT 'carry', dedup._index_statement(i.indexrelid::pg_catalog.regclass, $2::pg_catalog.regclass)"
+							  "  FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) $1"
 							  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid OPERATOR(pg_catalog.=) i.indexrelid)"
-							  " ORDER BY ic.relname", base, ext))
-		{
-			char	  **row = (char **) lfirst(lc);	/* name, UNIQUE or not, definition */
-			char	   *tmp = psprintf("%.40s_dedup_i%d", bname, ++k);
-
-			dedup_exec_logged(&sql, psprintf("CREATE %sINDEX %s ON %s USING %s", row[1],
-											 quote_identifier(tmp), sq, row[2]));
-			renames = lappend(renames, list_make3(pstrdup("INDEX"), tmp, row[0]));
-		}
-
-		/* the extension's own columns: defaults, NOT NULL, comments, CHECKs, sequences */
-		foreach(lc, cols)
-		{
-			ExtColumn  *c = (ExtColumn *) lfirst(lc);
-			const char *q = quote_identifier(c->name);
-
-			if (!c->own)
-				continue;
-			if (c->defexpr)
-				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", sq, q, c->defexpr));
-			if (c->notnull)
-			{
-				n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s IS NULL", sq, q), 0, NULL, NULL);
-				if (strcmp(n, "0") == 0)
-					dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", sq, q));
-				else
-					notices = lappend(notices, psprintf("column %s stays nullable: %s rows of \"%s\" had no row in \"%s\"", q, n, bname, ename));
-			}
-			if (c->comment)
-				dedup_exec_logged(&sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", sq, q, quote_literal_cstr(c->comment)));
-		}
-		foreach(lc, queryrows("SELECT pg_catalog.quote_ident(k.conname), pg_catalog.pg_get_expr(k.conbin, k.conrelid)"
-							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
-							  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2 AND o.conname OPERATOR(pg_catalog.=) k.conname)"
-							  " ORDER BY k.conname", ext, base))
-		{
-			char	  **row = (char **) lfirst(lc);	/* quoted name, expression */
-
-			n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT COALESCE((%s), true)", sq, row[1]),
-								  0, NULL, NULL);
-			if (strcmp(n, "0") == 0)
-				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s)", sq, row[0], row[1]));
-			else
-				notices = lappend(notices, psprintf("constraint %s not added: %s rows of \"%s\" violate it", row[0], n, bname));
-		}
-		foreach(lc, queryn(psprintf("SELECT pg_catalog.format('ALTER SEQUENCE %%s OWNED BY %s.%%I', d.objid::pg_catalog.regclass, a.attname)"
-									"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
-									"  JOIN pg_catalog.pg_class sc ON sc.oid OPERATOR(pg_catalog.=) d.objid AND sc.relkind OPERATOR(pg_catalog.=) 'S'"
-									" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-									"   AND d.refobjid IN ($1, $2) AND d.deptype OPERATOR(pg_catalog.=) 'a' AND d.refobjsubid OPERATOR(pg_catalog.>) 0",
-									sq), ext, base))
-			dedup_exec_logged(&sql, (char *) lfirst(lc));	/* serial sequences of both follow their columns */
-
-		/* the base's identity columns come back with their sequence's name and options */
-		identity = queryn("SELECT pg_catalog.format('ALTER TABLE %s ALTER COLUMN %I ADD GENERATED %s AS IDENTITY"
-						  " (SEQUENCE NAME %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s%s)',"
-						  "       $1::pg_catalog.regclass, a.attname,"
-						  "       CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, d.objid::pg_catalog.regclass,"
-						  "       s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache,"
-						  "       CASE WHEN s.seqcycle THEN ' CYCLE' ELSE ' NO CYCLE' END)"
-						  "  FROM pg_catalog.pg_attribute a"
-						  "  JOIN pg_catalog.pg_depend d ON d.refobjid OPERATOR(pg_catalog.=) a.attrelid AND d.refobjsubid OPERATOR(pg_catalog.=) a.attnum"
-						  "   AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype OPERATOR(pg_catalog.=) 'i'"
-						  "  JOIN pg_catalog.pg_sequence s ON s.seqrelid OPERATOR(pg_catalog.=) d.objid"
-						  " WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attidentity OPERATOR(pg_catalog.<>) '' AND $2 IS NOT NULL",
-						  base, ext);
-
-		/*
-		 * Read now, run in phase B after the extension is dropped (its drop
-		 * drops these foreign keys, journaled): foreign keys that pointed at
-		 * the extension, pointing at the base; the extension's triggers; the
-		 * privileges on the new columns.
-		 */
-
-		/* foreign keys that pointed at the extension point at the base */
-		{
-			Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
-			Datum		args[3];
-
-			args[0] = ObjectIdGetDatum(ext);
-			args[1] = ObjectIdGetDatum(base);
-			args[2] = CStringGetTextDatum(dedup_quoted_list(bkey));
-			foreach(lc, dedup_query_column(
-						"SELECT pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s',"
-						"         k.conrelid::pg_catalog.regclass, k.conname,"
-						"         pg_catalog.regexp_replace(pg_catalog.pg_get_constraintdef(k.oid),"
-						"           ' REFERENCES .*\\(.*?\\)', ' REFERENCES ' OPERATOR(pg_catalog.||) $2::pg_catalog.regclass::pg_catalog.text"
-						"             OPERATOR(pg_catalog.||) '(' OPERATOR(pg_catalog.||) $3 OPERATOR(pg_catalog.||) ')'))"
-						"  FROM pg_catalog.pg_constraint k"
-						" WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $1"
-						"   AND k.conrelid OPERATOR(pg_catalog.<>) $1 AND k.conparentid OPERATOR(pg_catalog.=) 0"
-						"   AND (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(k.confkey) x) OPERATOR(pg_catalog.=)"
-						"       (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.pg_constraint p, pg_catalog.unnest(p.conkey) x"
-						"         WHERE p.conrelid OPERATOR(pg_catalog.=) $1 AND p.contype OPERATOR(pg_catalog.=) 'p')"
-						" ORDER BY k.conname", 3, types, args, NULL))
-			{
-				late = lappend(late, lfirst(lc));
-				res->repointed++;
-			}
-		}
-
-		/* triggers of the extension the base has no trigger of that name for */
-		foreach(lc, queryn("SELECT pg_catalog.replace(pg_catalog.pg_get_triggerdef(t.oid),"
-						   "         ' ON ' OPERATOR(pg_catalog.||) $1::pg_catalog.regclass::pg_catalog.text OPERATOR(pg_catalog.||) ' ',"
-						   "         ' ON ' OPERATOR(pg_catalog.||) $2::pg_catalog.regclass::pg_catalog.text OPERATOR(pg_catalog.||) ' ')"
-						   "  FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 AND NOT t.tgisinternal"
-						   "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger o WHERE o.tgrelid OPERATOR(pg_catalog.=) $2 AND o.tgname OPERATOR(pg_catalog.=) t.tgname)"
-						   " ORDER BY t.tgname", ext, base))
-			late = lappend(late, lfirst(lc));
-
-		/*
-		 * Privileges on the new columns: carried from the extension only where
-		 * they expose no row the role could not read there.  Roles whose
-		 * table-level privilege on the base would reach the new columns keep it
-		 * on the old columns only.
-		 */
-		if (res->added != NIL)
-		{
-			Oid			types[3] = {OIDOID, OIDOID, TEXTOID};
-			Datum		args[3];
-
-			args[0] = ObjectIdGetDatum(ext);
-			args[1] = ObjectIdGetDatum(base);
-			args[2] = CStringGetTextDatum(dedup_quoted_list(res->added));
-			foreach(lc, dedup_query_column(
-						"WITH e AS (SELECT c.relrowsecurity, c.relowner, a.grantee, a.privilege_type"
-						"             FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
-						"            WHERE c.oid OPERATOR(pg_catalog.=) $1"
-						"              AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')),"
-						" pol AS (SELECT p.polrelid, r.role, p.polcmd, p.polpermissive,"
-						"                pg_catalog.pg_get_expr(p.polqual, p.polrelid) AS qual,"
-						"                pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) AS chk"
-						"           FROM pg_catalog.pg_policy p, pg_catalog.unnest(p.polroles) r(role)"
-						"          WHERE p.polrelid IN ($1, $2)),"
-						" ok AS (SELECT e.grantee, e.privilege_type FROM e"
-						"         WHERE e.grantee OPERATOR(pg_catalog.=) e.relowner OR NOT e.relrowsecurity"
-						"            OR ((SELECT c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $2)"
-						"                AND NOT EXISTS ((SELECT polcmd, polpermissive, qual, chk FROM pol"
-						"                                  WHERE polrelid OPERATOR(pg_catalog.=) $1 AND role IN (0, e.grantee))"
-						"                                EXCEPT (SELECT polcmd, polpermissive, qual, chk FROM pol"
-						"                                  WHERE polrelid OPERATOR(pg_catalog.=) $2 AND role IN (0, e.grantee)))"
-						"                AND NOT EXISTS ((SELECT polcmd, polpermissive, qual, chk FROM pol"
-						"                                  WHERE polrelid OPERATOR(pg_catalog.=) $2 AND role IN (0, e.grantee))"
-						"                                EXCEPT (SELECT polcmd, polpermissive, qual, chk FROM pol"
-						"                                  WHERE polrelid OPERATOR(pg_catalog.=) $1 AND role IN (0, e.grantee))))),"
-						" b AS (SELECT c.relowner, a.grantee, a.privilege_type"
-						"         FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a"
-						"        WHERE c.oid OPERATOR(pg_catalog.=) $2"
-						"          AND a.privilege_type IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')"
-						"          AND a.grantee OPERATOR(pg_catalog.<>) c.relowner),"
-						" oldcols AS (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum) AS l"
-						"               FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $2 AND a.attnum OPERATOR(pg_catalog.>) 0"
-						"                AND NOT a.attisdropped AND a.attname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL"
-						"                    (SELECT pg_catalog.btrim(x) FROM pg_catalog.unnest(pg_catalog.string_to_array($3, ',')) x))"
-						"SELECT pg_catalog.format('REVOKE %s ON TABLE %s FROM %s; GRANT %s (%s) ON TABLE %s TO %s', b.privilege_type,"
-						"       $2::pg_catalog.regclass, CASE b.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(b.grantee)) END,"
-						"       b.privilege_type, (SELECT l FROM oldcols), $2::pg_catalog.regclass,"
-						"       CASE b.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(b.grantee)) END)"
-						"  FROM b WHERE NOT EXISTS (SELECT 1 FROM ok WHERE ok.grantee OPERATOR(pg_catalog.=) b.grantee"
-						"                            AND ok.privilege_type OPERATOR(pg_catalog.=) b.privilege_type)"
-						" UNION ALL "
-						"SELECT pg_catalog.format('GRANT %s (%s) ON TABLE %s TO %s', ok.privilege_type, $3, $2::pg_catalog.regclass,"
-						"       CASE ok.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(ok.grantee)) END)"
-						"  FROM ok WHERE ok.grantee OPERATOR(pg_catalog.<>) (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $2)"
-						"   AND NOT EXISTS (SELECT 1 FROM b WHERE b.grantee OPERATOR(pg_catalog.=) ok.grantee"
-						"                    AND b.privilege_type OPERATOR(pg_catalog.=) ok.privilege_type)"
-						" ORDER BY 1", 3, types, args, NULL))
-				late = lappend(late, lfirst(lc));
-		}
-
-		/* both drops, read from the catalogs while only SHARE is held */
-		plan_b = dedup_plan_drop(base, true);
-		plan_e = dedup_plan_drop(ext, true);
-
-		/*
-		 * Write out the WAL of phase A now, while readers still read: the
-		 * commit, which ends phase B, then has little left to flush.
-		 */
-		XLogFlush(GetXLogInsertRecPtr());
-
-		/*
-		 * Phase B, ACCESS EXCLUSIVE, catalog work only: the base goes (its
-		 * definition and dependents journaled), the shadow takes its name,
-		 * its constraints' and indexes' names, its identity, and everything
-		 * else of its definition; then what depended on it comes back.
-		 */
-		dedup_lock_pair(base, AccessExclusiveLock, ext, AccessExclusiveLock);
-		INSTR_TIME_SET_CURRENT(phase_b_start);
-		(void) dedup_execute_drop(plan_b, false);
-		phase_b_mark("base dropped");
-		sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- rows now in %s",
-									quote_literal_cstr(bq), sq));
-		dedup_exec_logged(&sql, psprintf("ALTER TABLE %s RENAME TO %s", sq, quote_identifier(bname)));
-		foreach(lc, renames)
-		{
-			List	   *r = (List *) lfirst(lc);
-
-			if (strcmp((char *) linitial(r), "CONSTRAINT") == 0)
-				dedup_exec_logged(&sql, psprintf("ALTER TABLE %s RENAME CONSTRAINT %s TO %s", bq,
-												 quote_identifier((char *) lsecond(r)), quote_identifier((char *) lthird(r))));
-			else
-				dedup_exec_logged(&sql, psprintf("ALTER INDEX %s RENAME TO %s",
-												 quote_qualified_identifier(nspname, (char *) lsecond(r)),
-												 quote_identifier((char *) lthird(r))));
-		}
-		newid = dedup_lookup_relation(bq);
-		foreach(lc, identity)
-			dedup_exec_logged(&sql, (char *) lfirst(lc));
-		{
-			Oid			types[2] = {TEXTOID, TEXTOID};
-			Datum		args[2];
-
-			args[0] = CStringGetTextDatum(plan_b->definition);
-			args[1] = CStringGetTextDatum(eq);
-			/* its definition, less what phase A built */
-			foreach(lc, dedup_query_column(
-						"SELECT s FROM pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'tables'->0->'post')"
-						"      WITH ORDINALITY x(s, n)"
-						" WHERE s NOT LIKE 'CREATE INDEX %' AND s NOT LIKE 'CREATE UNIQUE INDEX %'"
-						"   AND s NOT LIKE 'ALTER TABLE % ADD CONSTRAINT %'"
-						" ORDER BY x.n", 1, types, args, NULL))
-				dedup_exec_logged(&sql, (char *) lfirst(lc));
-			/* what depended on it, except the extension's own foreign key */
-			foreach(lc, dedup_query_column(
-						"SELECT s FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') WITH ORDINALITY x(d, n),"
-						"  pg_catalog.jsonb_array_elements_text(x.d->'create') WITH ORDINALITY y(s, m)"
-						" WHERE NOT (x.d->>'kind' OPERATOR(pg_catalog.=) 'foreign key'"
-						"            AND pg_catalog.starts_with(s, 'ALTER TABLE ' OPERATOR(pg_catalog.||) $2 OPERATOR(pg_catalog.||) ' '))"
-						" ORDER BY x.n, y.m", 2, types, args, NULL))
-				dedup_exec_logged(&sql, (char *) lfirst(lc));
-		}
-		base = newid;
-		phase_b_mark("merged table renamed, its definition and dependents restored");
-	}
-
-	/* remember the extension's face before dropping it */
-	eacl = query1("SELECT c.relacl::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL", ext, base);
-	eowner = query1("SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND $2 IS NOT NULL", ext, base);
-	ecomment = query1("SELECT pg_catalog.obj_description($1, 'pg_class') WHERE $2 IS NOT NULL", ext, base);
+							  " ORDER BY 1, 2"))
 	{
-		StringInfoData viewcols;
-		List	   *ecolnames = dedup_column_names(ext);
-		int			k;
+		char	  **r = (char **) lfirst(lc);
 
-		initStringInfo(&viewcols);
-		foreach(lc, ecolnames)
-		{
-			char	   *c = (char *) lfirst(lc);
-			const char *src = c;
+		if (strcmp(r[0], "refuse") == 0)
+			refused = lappend(refused, r[1]);
+		else
+			m->carry = lappend(m->carry, r[1]);
+	}
+	refuse_objects(m, refused,
+				   "Drop or redefine them on the base after the merge, or drop them from the extension first; then merge again.");
 
-			k = 0;
-			foreach(lc2, ekey)
-			{
-				if (strcmp((char *) lfirst(lc2), c) == 0)
-					src = (char *) list_nth(bkey, k);
-				k++;
-			}
-			appendStringInfo(&viewcols, "%sb.%s", viewcols.len ? ", " : "", quote_identifier(src));
-			if (src != c)
-				appendStringInfo(&viewcols, " AS %s", quote_identifier(c));
-		}
+	/* NOT NULL of the extension: must hold for every row that has extension data */
+	foreach(lc, m->cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
 
-		/* the extension goes, journaled with its dependents */
-		(void) dedup_execute_drop(plan_e, false);
-		foreach(lc, late)
-			dedup_exec_logged(&sql, (char *) lfirst(lc));
-		sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- values now in %s",
-									quote_literal_cstr(eq), bq));
-
-		if (compat_view)
-		{
-			StringInfoData fn;
-			StringInfoData upd;
-			StringInfoData clear;
-			StringInfoData where;
-			char	   *fname = psprintf("%s.%s", quote_identifier(get_namespace_name(get_rel_namespace(base))),
-										 quote_identifier(psprintf("%.40s_dedup_compat", ename)));
-
-			dedup_exec_logged(&sql, psprintf("CREATE VIEW %s WITH (security_invoker = true) AS SELECT %s FROM %s b",
-											 eq, viewcols.data, bq));
-			initStringInfo(&upd);
-			initStringInfo(&clear);
-			initStringInfo(&where);
-			foreach(lc, cols)
-			{
-				const char *q = quote_identifier(((ExtColumn *) lfirst(lc))->name);
-
-				/* a shared column the client left out keeps the base's value */
-				if (((ExtColumn *) lfirst(lc))->own)
-					appendStringInfo(&upd, "%s%s = NEW.%s", upd.len ? ", " : "", q, q);
-				else
-					appendStringInfo(&upd, "%s%s = COALESCE(NEW.%s, %s)", upd.len ? ", " : "", q, q, q);
-				if (((ExtColumn *) lfirst(lc))->own)
-					appendStringInfo(&clear, "%s%s = DEFAULT", clear.len ? ", " : "", q);
-			}
-			k = 0;
-			forboth(lc, ekey, lc2, bkey)
-				appendStringInfo(&where, "%s%s = %%s.%s", where.len ? " AND " : "",
-								 quote_identifier((char *) lfirst(lc2)), quote_identifier((char *) lfirst(lc)));
-			initStringInfo(&fn);
-			appendStringInfo(&fn,
-							 "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql"
-							 " SET search_path = pg_catalog, pg_temp AS $dedup$\n"
-							 "BEGIN\n"
-							 "  -- dedup: %s was merged into %s; its rows are the base's rows\n"
-							 "  IF TG_OP = 'DELETE' THEN\n"
-							 "    %s\n"
-							 "    RETURN OLD;\n"
-							 "  END IF;\n"
-							 "  %s\n"
-							 "  IF NOT FOUND THEN\n"
-							 "    RAISE EXCEPTION 'no row in %%', %s USING ERRCODE = 'foreign_key_violation';\n"
-							 "  END IF;\n"
-							 "  RETURN NEW;\n"
-							 "END\n$dedup$",
-							 fname, eq, bq,
-							 clear.len ? psprintf("UPDATE %s SET %s WHERE %s;", bq, clear.data, psprintf(where.data, "OLD")) : "NULL;",
-							 upd.len ? psprintf("UPDATE %s SET %s WHERE %s;", bq, upd.data, psprintf(where.data, "NEW")) :
-							 psprintf("PERFORM FROM %s WHERE %s;", bq, psprintf(where.data, "NEW")),
-							 quote_literal_cstr(bq));
-			dedup_exec_logged(&sql, fn.data);
-			dedup_exec_logged(&sql, psprintf("CREATE TRIGGER dedup_compat INSTEAD OF INSERT OR DELETE ON %s"
-											 " FOR EACH ROW EXECUTE FUNCTION %s()", eq, fname));
-			/* an INSERT that leaves a column out gets the extension's default */
-			foreach(lc, cols)
-			{
-				ExtColumn  *c = (ExtColumn *) lfirst(lc);
-
-				if (c->defexpr)
-					dedup_exec_logged(&sql, psprintf("ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s", eq,
-													 quote_identifier(c->name), c->defexpr));
-			}
-			if (eowner)
-				dedup_exec_logged(&sql, psprintf("ALTER VIEW %s OWNER TO %s", eq, quote_identifier(eowner)));
-			dedup_exec_logged(&sql, psprintf("SELECT dedup._set_acl(%s::regclass, %s, 'TABLE')", quote_literal_cstr(eq),
-											 eacl ? psprintf("%s::aclitem[]", quote_literal_cstr(eacl)) : "NULL"));
-			dedup_exec_logged(&sql, psprintf("COMMENT ON VIEW %s IS %s", eq,
-											 quote_literal_cstr(psprintf("%s%sdedup: merged into %s; this view keeps old clients working",
-																		 ecomment ? ecomment : "", ecomment ? " / " : "", bq))));
-			/* views that were over the extension come back over the view */
-			{
-				Oid			types[1] = {TEXTOID};
-				Datum		args[1] = {CStringGetTextDatum(plan_e->definition)};
-
-				foreach(lc, dedup_query_column(
-							"SELECT s FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') WITH ORDINALITY x(d, n),"
-							"  pg_catalog.jsonb_array_elements_text(x.d->'create') WITH ORDINALITY y(s, m)"
-							" WHERE x.d->>'kind' IN ('view', 'materialized view', 'rule')"
-							" ORDER BY x.n, y.m", 1, types, args, NULL))
-					dedup_exec_logged(&sql, (char *) lfirst(lc));
-			}
-		}
+		if (c->own && c->notnull)
+			m->carry = lappend(m->carry,
+							   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL OR ROW(%s) IS NULL)",
+										m->bq, quote_identifier(dedup_derived_name(m->ename, c->name, "not_null")),
+										quote_identifier(c->name),
+										dedup_quoted_list(column_names(m, true))));
 	}
 
-	phase_b_mark("extension dropped, compatibility view created");
-	foreach(lc, notices)
-		ereport(NOTICE, (errmsg("%s", (char *) lfirst(lc))));
+	/*
+	 * Foreign keys into the extension point at the base: the extension's
+	 * key columns stand for the base's, its other columns keep their names.
+	 */
+	foreach(lc, rows_ext_base(m,
+							  "SELECT k.oid, pg_catalog.format('%I on %s', k.conname, k.conrelid::pg_catalog.regclass),"
+							  "       k.conrelid"
+							  "  FROM pg_catalog.pg_constraint k"
+							  " WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $1"
+							  "   AND k.conrelid OPERATOR(pg_catalog.<>) $1 AND k.conparentid OPERATOR(pg_catalog.=) 0"
+							  "   AND $2 IS NOT NULL ORDER BY 2"))
+	{
+		char	  **r = (char **) lfirst(lc);
+		List	   *targets = NIL;
+		ListCell   *tc;
+		Oid			types[3] = {OIDOID, REGCLASSOID, TEXTARRAYOID};
+		Datum		args[3];
+
+		args[0] = ObjectIdGetDatum((Oid) strtoul(r[0], NULL, 10));
+		foreach(tc, dedup_query_column("SELECT a.attname FROM pg_catalog.pg_constraint k"
+									   " CROSS JOIN LATERAL pg_catalog.unnest(k.confkey) WITH ORDINALITY u(attnum, n)"
+									   "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.confrelid"
+									   "                               AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+									   " WHERE k.oid OPERATOR(pg_catalog.=) $1 ORDER BY u.n", 1, types, args, NULL))
+		{
+			int			at = list_position_str(m->ekey, (char *) lfirst(tc));
+
+			targets = lappend(targets, at >= 0 ? list_nth(m->bkey, at) : lfirst(tc));
+		}
+		args[1] = ObjectIdGetDatum(m->base);
+		args[2] = dedup_text_array(targets);
+		m->repoint = lappend(m->repoint,
+							 dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[])",
+											   3, types, args));
+		m->repoint_names = lappend(m->repoint_names, r[1]);
+	}
+
+	/* without the compatibility view, what reads the extension would be lost */
+	if (!m->compat_view)
+	{
+		Oid			types[1] = {REGCLASSOID};
+		Datum		args[1] = {ObjectIdGetDatum(m->ext)};
+		List	   *deps = dedup_query_column("SELECT pg_catalog.format('%s %s depends on %s', d->>'kind', d->>'name', $1)"
+											  "  FROM pg_catalog.jsonb_array_elements(dedup._dependents($1)) d"
+											  " WHERE d->>'kind' IN ('view', 'materialized view', 'rule')",
+											  1, types, args, NULL);
+
+		if (deps != NIL)
+			refuse_objects(m, deps, "Keep compat_view => true (the default), or drop or redefine them first.");
+	}
+}
+
+/*
+ * compare_rows
+ *		On entry the locks of check_merge are held; everything is read with
+ *		a snapshot taken after them.  Refuses extension rows with no base
+ *		row, conflicting values (unless on_conflict decides), rows the
+ *		compatibility view could not tell apart, and values filled into
+ *		columns the base's row level security policies read.  On exit
+ *		m->filled lists the shared columns whose base values change.
+ */
+static void
+compare_rows(ExtMerge *m)
+{
+	StringInfoData sel;
+	StringInfoData any_conflict;
+	List	   *counts;
+	char	  **row;
+	char	   *n;
+	ListCell   *lc;
+	int			i;
+	bool		take = strcmp(m->on_conflict, "take_extension") == 0;
+
+	n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
+								   m->eq, m->bq, m->keymatch), 0, NULL, NULL);
+	if (strcmp(n, "0") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("%s row%s of \"%s\" %s no row in \"%s\"", n, strcmp(n, "1") == 0 ? "" : "s",
+						m->ename, strcmp(n, "1") == 0 ? "has" : "have", m->bname),
+				 errdetail("Their values would have nowhere to go. Nothing was changed."),
+				 errhint("Find them with: SELECT * FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s);",
+						 m->eq, m->bq, m->keymatch)));
+
+	/* per shared column: stored values that differ, base NULLs filled */
+	initStringInfo(&sel);
+	initStringInfo(&any_conflict);
+	appendStringInfoString(&sel, "SELECT pg_catalog.count(*)");
+	foreach(lc, m->cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+		const char *q = quote_identifier(c->name);
+		char	   *differ;
+
+		if (c->own)
+			continue;
+		differ = psprintf("(b.%s IS NOT NULL AND e.%s IS NOT NULL AND NOT pg_catalog.record_image_eq(ROW(b.%s), ROW(e.%s)))",
+						  q, q, q, q);
+		appendStringInfo(&sel, ", pg_catalog.count(*) FILTER (WHERE %s), pg_catalog.count(*) FILTER (WHERE b.%s IS NULL AND e.%s IS NOT NULL)",
+						 differ, q, q);
+		appendStringInfo(&any_conflict, "%s%s", any_conflict.len ? " OR " : "", differ);
+	}
+	if (any_conflict.len > 0)
+		appendStringInfo(&sel, ", pg_catalog.count(*) FILTER (WHERE %s)", any_conflict.data);
+	appendStringInfo(&sel, " FROM %s b JOIN %s e ON %s", m->bq, m->eq, m->keymatch);
+	counts = dedup_query_rows(sel.data, 0, NULL, NULL);
+	row = (char **) linitial(counts);
+	m->ext_rows = pg_strtoint64(row[0]);
+	i = 1;
+	foreach(lc, m->cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+		int64		differ;
+
+		if (c->own)
+			continue;
+		differ = pg_strtoint64(row[i++]);
+		c->filled = pg_strtoint64(row[i++]) + (take ? differ : 0);
+		if (c->filled > 0)
+			m->filled = lappend(m->filled, c->name);
+	}
+	m->conflicts = any_conflict.len > 0 ? pg_strtoint64(row[i]) : 0;
+	if (m->conflicts > 0 && strcmp(m->on_conflict, "error") == 0)
+	{
+		StringInfoData det;
+
+		initStringInfo(&det);
+		foreach(lc, dedup_query_column(psprintf("SELECT pg_catalog.to_jsonb(e.*)::pg_catalog.text FROM %s b JOIN %s e ON %s"
+												" WHERE %s ORDER BY 1 LIMIT 3", m->bq, m->eq, m->keymatch,
+												any_conflict.data), 0, NULL, NULL, NULL))
+			appendStringInfo(&det, "%s\n", (char *) lfirst(lc));
+		ereport(ERROR,
+				(errcode(ERRCODE_UNIQUE_VIOLATION),
+				 errmsg(INT64_FORMAT " row%s of \"%s\" %s with \"%s\" in a shared column",
+						m->conflicts, m->conflicts == 1 ? "" : "s", m->ename,
+						m->conflicts == 1 ? "disagrees" : "disagree", m->bname),
+				 errdetail_internal("First of them:\n%sNothing was changed.", det.data),
+				 errhint("Pass on_conflict => 'keep_base' or 'take_extension' to decide.")));
+	}
+
+	/* the compatibility view tells the extension's rows by their own columns */
+	if (m->compat_view)
+	{
+		List	   *own = column_names(m, true);
+		int64		blank;
+
+		blank = own == NIL ? m->ext_rows :
+			pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE ROW(%s) IS NULL",
+													 m->eq, dedup_quoted_list_prefixed(own, "e.")), 0, NULL, NULL));
+		if (blank > 0 && (own != NIL ||
+						  m->ext_rows != pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", m->bq),
+																		 0, NULL, NULL))))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg(INT64_FORMAT " row%s of \"%s\" %s no value in any column of its own",
+							blank, blank == 1 ? "" : "s", m->ename, blank == 1 ? "has" : "have"),
+					 errdetail("After the merge the view \"%s\" shows a base row when one of those columns has a value, so it could not show %s and would not answer as the table did. Nothing was changed.",
+							   m->ename, blank == 1 ? "it" : "them"),
+					 errhint("Delete those rows or give them a value, or pass compat_view => false.")));
+	}
+
+	/* values filled into a column the base's policies read change who sees what */
+	if (m->filled != NIL)
+	{
+		Oid			types[2] = {OIDOID, TEXTARRAYOID};
+		Datum		args[2] = {ObjectIdGetDatum(m->base), dedup_text_array(m->filled)};
+		List	   *pols = dedup_query_column(
+			"SELECT DISTINCT pg_catalog.format('policy %I reads column %I', p.polname, a.attname)"
+			"  FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_depend d"
+			"       ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objid OPERATOR(pg_catalog.=) p.oid"
+			"      AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid OPERATOR(pg_catalog.=) $1"
+			"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
+			" WHERE p.polrelid OPERATOR(pg_catalog.=) $1 AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2)"
+			"   AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 AND c.relrowsecurity)"
+			" ORDER BY 1", 2, types, args, NULL);
+
+		dedup_access_refuse(psprintf("filling NULL values of \"%s\" from \"%s\"", m->bname, m->ename),
+							pols);
+		/* the base's foreign keys are never rechecked by the swap */
+		pols = dedup_query_column(
+			"SELECT pg_catalog.format('foreign key %I covers column %I', k.conname, a.attname)"
+			"  FROM pg_catalog.pg_constraint k CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) u(attnum)"
+			"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+			" WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'f'"
+			"   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args, NULL);
+		refuse_objects(m, pols, "Fill those values in the base by hand (UPDATE) first, then merge again.");
+	}
+}
+
+/*
+ * check_access
+ *		Role by role: nobody reads or writes through the base a value of
+ *		the extension it could not before, nobody loses what it could do
+ *		through the extension's name, and row level security filters each
+ *		role alike.  Otherwise refuse, unless that outcome was accepted.
+ *		On exit m->grants holds the column grants that keep access as it
+ *		was.
+ */
+static void
+check_access(ExtMerge *m)
+{
+	List	   *changes = dedup_access_extension_change(m->base, m->ext, column_names(m, true),
+														m->filled, m->bkey, m->compat_view,
+														&m->grants);
+
+	dedup_access_refuse(psprintf("merging \"%s\" into \"%s\"", m->ename, m->bname), changes);
+}
+
+/* take_backups: journaled backups of both tables, when asked for. */
+static void
+take_backups(ExtMerge *m)
+{
+	if (!m->backup)
+		return;
+	m->base_backup = dedup_backup_entry(m->base);
+	m->ext_backup = dedup_backup_entry(m->ext);
+}
+
+/*
+ * build_merged
+ *		On entry both tables are locked SHARE: readers go on.  Creates the
+ *		transient heap (the base's columns, then the extension's own), fills
+ *		it with one join read after the locks, each row written as it comes
+ *		(nothing runs but the join: no trigger, default or constraint, as
+ *		for CLUSTER), and builds the base's indexes on it.  m->rows records
+ *		the rows written: undo finds them by it.
+ */
+static void
+build_merged(ExtMerge *m)
+{
+	List	   *added = NIL;
+	List	   *own = column_names(m, true);
+	StringInfoData sel;
+	Relation	base;
+	Relation	transient;
+	TupleDesc	desc;
+	SPIPlanPtr	plan;
+	Portal		portal;
+	BulkInsertState bistate;
+	TupleTableSlot **slots;
+	Datum	   *values;
+	bool	   *nulls;
+	ListCell   *lc;
+	int			natts;
+	int			i;
+	CommandId	cid;
+	DedupAs		as;
+
+	foreach(lc, m->cols)
+		if (((ExtColumn *) lfirst(lc))->own)
+			added = lappend(added, ((ExtColumn *) lfirst(lc))->definition);
+	m->rb = dedup_rebuild_begin(m->base, added);
+	m->sql = lappend(m->sql, psprintf("-- %s rebuilt beside it as %s, with the columns of %s",
+									  m->bq, m->rb->transientq, m->eq));
+
+	/* one output column per attribute of the transient heap, in order */
+	base = table_open(m->base, NoLock);
+	transient = table_open(m->rb->transient, NoLock);
+	desc = RelationGetDescr(transient);
+	natts = desc->natts;
+	initStringInfo(&sel);
+	for (i = 0; i < natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(desc, i);
+		const char *q = quote_identifier(NameStr(a->attname));
+		ExtColumn  *shared = NULL;
+
+		if (i > 0)
+			appendStringInfoString(&sel, ", ");
+		if (a->attisdropped)
+		{
+			appendStringInfoString(&sel, "NULL");
+			continue;
+		}
+		foreach(lc, m->cols)
+			if (strcmp(((ExtColumn *) lfirst(lc))->name, NameStr(a->attname)) == 0)
+				shared = (ExtColumn *) lfirst(lc);
+		if (shared == NULL)
+			appendStringInfo(&sel, "b.%s", q);
+		else if (shared->own)
+			appendStringInfo(&sel, "e.%s", q);
+		else if (strcmp(m->on_conflict, "take_extension") == 0)
+			appendStringInfo(&sel, "CASE WHEN e.%s IS NULL THEN b.%s ELSE e.%s END", q, q, q);
+		else
+			appendStringInfo(&sel, "CASE WHEN b.%s IS NULL THEN e.%s ELSE b.%s END", q, q, q);
+	}
+	table_close(base, NoLock);
+
+	/* read as the owner, with a snapshot taken after the locks */
+	dedup_become(m->owner, &as);
+	plan = SPI_prepare(psprintf("SELECT %s FROM %s b LEFT JOIN %s e ON %s", sel.data, m->bq, m->eq, m->keymatch),
+					   0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "dedup: could not prepare the merge: %s", SPI_result_code_string(SPI_result));
+	PushActiveSnapshot(GetLatestSnapshot());
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+
+	CommandCounterIncrement();
+	cid = GetCurrentCommandId(true);
+	m->rows.count = 0;
+	bistate = GetBulkInsertState();
+	slots = palloc0(sizeof(TupleTableSlot *) * MERGE_BATCH);
+	values = palloc(sizeof(Datum) * Max(natts, 1));
+	nulls = palloc(sizeof(bool) * Max(natts, 1));
+	for (;;)
+	{
+		uint64		r;
+		int			n = 0;
+
+		SPI_cursor_fetch(portal, true, MERGE_BATCH);
+		if (SPI_processed == 0)
+			break;
+		for (r = 0; r < SPI_processed; r++)
+		{
+			heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, values, nulls);
+			for (i = 0; i < natts; i++)
+				if (TupleDescAttr(desc, i)->attisdropped)
+					nulls[i] = true;
+			if (slots[n] == NULL)
+				slots[n] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+			ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slots[n], true);
+			n++;
+		}
+		table_multi_insert(transient, slots, n, cid, 0, bistate);
+		for (i = 0; i < n; i++)
+			ExecClearTuple(slots[i]);
+		m->rows.count += n;
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	SPI_cursor_close(portal);
+	PopActiveSnapshot();
+	dedup_unbecome(&as);
+	for (i = 0; i < MERGE_BATCH; i++)
+		if (slots[i])
+			ExecDropSingleTupleTableSlot(slots[i]);
+	FreeBulkInsertState(bistate);
+	table_finish_bulk_insert(transient, 0);
+	table_close(transient, NoLock);
+	dedup_rows_written(&m->rows);
+	CommandCounterIncrement();
+
+	dedup_rebuild_indexes(m->rb);
+	(void) own;
+}
+
+/* A CHECK constraint of the base over a changed column must still hold. */
+static void
+recheck_constraints(ExtMerge *m)
+{
+	Oid			types[2] = {OIDOID, TEXTARRAYOID};
+	Datum		args[2] = {ObjectIdGetDatum(m->base), dedup_text_array(m->filled)};
+	ListCell   *lc;
+
+	if (m->filled == NIL)
+		return;
+	foreach(lc, dedup_query_rows(
+				"SELECT DISTINCT k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid)"
+				"  FROM pg_catalog.pg_constraint k CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) u(attnum)"
+				"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+				" WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c' AND k.convalidated"
+				"   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args))
+	{
+		char	  **r = (char **) lfirst(lc);
+		char	   *n;
+		DedupAs		as;
+
+		/* the constraint's own expression, evaluated as the owner */
+		dedup_become(m->owner, &as);
+		n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE (%s) IS FALSE", m->bq, r[1]),
+							  0, NULL, NULL);
+		dedup_unbecome(&as);
+		if (strcmp(n, "0") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("values of \"%s\" filled into \"%s\" violate its check constraint \"%s\"",
+							m->ename, m->bname, r[0]),
+					 errdetail("%s row%s would fail it. Nothing was changed.", n, strcmp(n, "1") == 0 ? "" : "s"),
+					 errhint("Fix those values in \"%s\" first, then merge again.", m->ename)));
+	}
+}
+
+/*
+ * create_compat_view
+ *		The extension's name as a view over the base that answers as the
+ *		table did (security_invoker, so the caller's privileges and the
+ *		base's policies apply): its columns, the rows that have a value in
+ *		one of its own columns, its defaults, owner, privileges and comment.
+ *		It is automatically updatable, so UPDATE and INSERT ... ON CONFLICT
+ *		work through it; a trigger on the base turns an INSERT for a key the
+ *		base has into setting that row's extension columns, and DELETE sets
+ *		them back to NULL (compat_view.c).  Then what read the extension is
+ *		recreated over it.
+ */
+static void
+create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_definition)
+{
+	StringInfoData cols;
+	StringInfoData keyargs;
+	List	   *own = column_names(m, true);
+	List	   *definer;
+	char	   *select;
+	ListCell   *lc;
+	char	   *trigger = dedup_derived_name(m->ename, "", "dedup_compat");
+	char	   *stmt;
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(drop_definition)};
+
+	m->definer_view = dedup_derived_name(m->ename, "", "dedup_rows");
+
+	initStringInfo(&cols);
+	foreach(lc, m->ecols)
+	{
+		char	   *c = (char *) lfirst(lc);
+		int			at = list_position_str(m->ekey, c);
+
+		if (at >= 0 && strcmp((char *) list_nth(m->bkey, at), c) != 0)
+			appendStringInfo(&cols, "%sb.%s AS %s", cols.len ? ", " : "",
+							 quote_identifier((char *) list_nth(m->bkey, at)), quote_identifier(c));
+		else
+			appendStringInfo(&cols, "%sb.%s", cols.len ? ", " : "", quote_identifier(c));
+	}
+	select = psprintf("SELECT %s FROM %s b WHERE NOT (ROW(%s) IS NULL)", cols.data, m->bq,
+					  dedup_quoted_list_prefixed(own, "b."));
+
+	/*
+	 * Views and rules that read the extension as their owner (not
+	 * security_invoker) keep reading it as their owner: they are recreated
+	 * over a view that reads the base as the extension's owner did, which
+	 * then leaves the name to the compatibility view and is readable by its
+	 * owner only.
+	 */
+	definer = dedup_query_rows("SELECT s.sql, s.run_as FROM dedup._undo_steps(pg_catalog.jsonb_build_object('dependents',"
+							   "  (SELECT COALESCE(pg_catalog.jsonb_agg(d), '[]') FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') d"
+							   "    WHERE d->>'kind' IN ('view', 'materialized view', 'rule')"
+							   "      AND NOT (d->>'security_invoker')::pg_catalog.bool))) s", 1, types, args);
+	if (definer != NIL)
+	{
+		dedup_exec_logged(&m->sql, psprintf("CREATE VIEW %s AS %s", m->eq, select));
+		if (m->owner != GetUserId())
+			dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s OWNER TO %s", m->eq,
+												quote_identifier(GetUserNameFromId(m->owner, false))));
+		dedup_exec_logged(&m->sql, psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
+											quote_literal_cstr(m->eq)));
+		dedup_run_steps(0, definer, &m->sql);
+		dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s RENAME TO %s", m->eq, quote_identifier(m->definer_view)));
+		dedup_exec_logged(&m->sql, psprintf("COMMENT ON VIEW %s IS %s",
+											quote_qualified_identifier(get_namespace_name(get_rel_namespace(m->base)), m->definer_view),
+											quote_literal_cstr(psprintf("dedup: what read %s as its owner reads %s through this view", m->eq, m->bq))));
+	}
+	else
+		m->definer_view = NULL;
+
+	dedup_exec_logged(&m->sql, psprintf("CREATE VIEW %s WITH (security_invoker = true) AS %s", m->eq, select));
+	foreach(lc, m->cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+
+		if (c->own && c->defexpr)
+			dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s ALTER COLUMN %s SET DEFAULT %s", m->eq,
+												quote_identifier(c->name), c->defexpr));
+	}
+
+	/* the triggers: key columns (view name, base name), then the own columns */
+	initStringInfo(&keyargs);
+	appendStringInfo(&keyargs, "%s, '%d'", quote_literal_cstr(m->bq), list_length(m->bkey));
+	for (int i = 0; i < list_length(m->bkey); i++)
+		appendStringInfo(&keyargs, ", %s, %s", quote_literal_cstr((char *) list_nth(m->ekey, i)),
+						 quote_literal_cstr((char *) list_nth(m->bkey, i)));
+	foreach(lc, own)
+		appendStringInfo(&keyargs, ", %s", quote_literal_cstr((char *) lfirst(lc)));
+	dedup_exec_logged(&m->sql, psprintf("CREATE TRIGGER %s BEFORE INSERT ON %s FOR EACH ROW"
+										" EXECUTE FUNCTION dedup._compat_insert(%s)",
+										quote_identifier(trigger), m->bq, keyargs.data));
+	dedup_exec_logged(&m->sql, psprintf("CREATE TRIGGER %s INSTEAD OF DELETE ON %s FOR EACH ROW"
+										" EXECUTE FUNCTION dedup._compat_delete(%s)",
+										quote_identifier(trigger), m->eq, keyargs.data));
+
+	if (dedup_rel_owner(m->base) != GetUserId())
+		dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s OWNER TO %s", m->eq,
+											quote_identifier(GetUserNameFromId(m->owner, false))));
+	stmt = psprintf("SELECT dedup._set_acl(%s::regclass, %s, 'TABLE')", quote_literal_cstr(m->eq),
+					eacl ? psprintf("%s::pg_catalog.aclitem[]", quote_literal_cstr(eacl)) : "NULL");
+	dedup_exec_logged(&m->sql, stmt);
+	dedup_exec_logged(&m->sql, psprintf("COMMENT ON VIEW %s IS %s", m->eq,
+										quote_literal_cstr(psprintf("%s%sdedup: merged into %s; this view answers as the table did",
+																	ecomment ? ecomment : "", ecomment ? " / " : "", m->bq))));
+	foreach(lc, m->cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+
+		if (c->comment)
+			dedup_exec_logged(&m->sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", m->eq, quote_identifier(c->name),
+												quote_literal_cstr(c->comment)));
+	}
+
+	/* security_invoker views that read the extension read the compatibility view */
+	dedup_run_steps(0, dedup_query_rows(
+						"SELECT s.sql, s.run_as FROM dedup._undo_steps(pg_catalog.jsonb_build_object('dependents',"
+						"  (SELECT COALESCE(pg_catalog.jsonb_agg(d), '[]') FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents') d"
+						"    WHERE d->>'kind' IN ('view', 'materialized view', 'rule')"
+						"      AND (d->>'security_invoker')::pg_catalog.bool))) s", 1, types, args),
+					&m->sql);
+}
+
+/*
+ * swap_in
+ *		On entry the merged rows and indexes are built and both tables are
+ *		locked SHARE.  Takes ACCESS EXCLUSIVE on both (readers wait from
+ *		here to commit) and does catalog work only: the extension's columns
+ *		added to the base, the base's storage swapped with the merged one,
+ *		what the extension had carried over (built as the owner), the
+ *		extension dropped (a journaled step, its rows in its backup),
+ *		foreign keys into it pointing at the base, the compatibility view.
+ */
+static void
+swap_in(ExtMerge *m)
+{
+	StringInfoData add;
+	ListCell   *lc;
+	char	   *eacl;
+	char	   *ecomment;
+	DedupDropPlan *plan;
+	List	   *own = column_names(m, true);
+	instr_time	start,
+				now;
+	DedupAs		as;
+
+	/* read while only SHARE is held: the extension's face and its drop */
+	eacl = dedup_query_value(psprintf("SELECT c.relacl::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %u",
+									  m->ext), 0, NULL, NULL);
+	ecomment = dedup_query_value(psprintf("SELECT pg_catalog.obj_description(%u, 'pg_class')", m->ext), 0, NULL, NULL);
+	plan = dedup_plan_drop(m->ext, true);
+
+	/* the WAL of the build goes out while readers still read */
+	XLogFlush(GetXLogInsertRecPtr());
+
+	dedup_lock_pair(m->base, AccessExclusiveLock, m->ext, AccessExclusiveLock);
+	INSTR_TIME_SET_CURRENT(start);
+
+	initStringInfo(&add);
+	foreach(lc, m->cols)
+		if (((ExtColumn *) lfirst(lc))->own)
+			appendStringInfo(&add, "%sADD COLUMN %s", add.len ? ", " : "", ((ExtColumn *) lfirst(lc))->definition);
+	if (add.len > 0)
+		dedup_exec_logged(&m->sql, psprintf("ALTER TABLE %s %s", m->bq, add.data));
+	dedup_rebuild_swap(m->rb, &m->sql);
+	recheck_constraints(m);
+
+	/* the extension's comments, serial sequences, constraints and indexes */
+	foreach(lc, m->cols)
+	{
+		ExtColumn  *c = (ExtColumn *) lfirst(lc);
+
+		if (c->own && c->comment)
+			dedup_exec_logged(&m->sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", m->bq, quote_identifier(c->name),
+												quote_literal_cstr(c->comment)));
+	}
+	foreach(lc, dedup_query_column(psprintf("SELECT pg_catalog.format('ALTER SEQUENCE %%s OWNED BY %s.%%I', d.objid::pg_catalog.regclass, a.attname)"
+											"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a"
+											"       ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
+											"  JOIN pg_catalog.pg_class sc ON sc.oid OPERATOR(pg_catalog.=) d.objid AND sc.relkind OPERATOR(pg_catalog.=) 'S'"
+											" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+											"   AND d.refobjid OPERATOR(pg_catalog.=) %u AND d.deptype OPERATOR(pg_catalog.=) 'a'"
+											"   AND d.refobjsubid OPERATOR(pg_catalog.>) 0", m->bq, m->ext),
+								   0, NULL, NULL, NULL))
+		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
+
+	/* the extension goes (its rows are in its backup), then what it had comes over */
+	m->drop_entry = dedup_execute_drop(plan, false, m->ext_backup);
+	m->sql = lappend(m->sql, psprintf("DROP TABLE %s  -- with what depended on it, journaled", m->eq));
+	dedup_become(m->owner, &as);
+	foreach(lc, m->carry)
+	{
+		dedup_exec((char *) lfirst(lc));
+		m->sql = lappend(m->sql, lfirst(lc));
+	}
+	dedup_unbecome(&as);
+	foreach(lc, m->grants)
+		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
+	/* (PostgreSQL checks a foreign key as the referenced table's owner) */
+	foreach(lc, m->repoint)
+		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
+	if (m->compat_view)
+		create_compat_view(m, eacl, ecomment, plan->definition);
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	elog(DEBUG1, "dedup: merge_extension held ACCESS EXCLUSIVE for %.1f ms before commit",
+		 INSTR_TIME_GET_MILLISEC(now));
+	(void) own;
+}
+
+/* The journal detail of a merge_extension. */
+static char *
+merge_detail(ExtMerge *m)
+{
+	StringInfoData d;
+	List	   *own = column_names(m, true);
 
 	initStringInfo(&d);
 	appendStringInfoChar(&d, '{');
-	dedup_json_str(&d, "kind", "extension");
-	dedup_json_str(&d, "base", bq);
-	dedup_json_str(&d, "extension", eq);
-	dedup_json_str(&d, "on_conflict", on_conflict);
-	dedup_json_raw(&d, "columns_added", dedup_json_array(res->added));
-	dedup_json_raw(&d, "rows_merged", psprintf(INT64_FORMAT, res->merged));
-	dedup_json_raw(&d, "conflicts", psprintf(INT64_FORMAT, res->conflicts));
-	dedup_json_raw(&d, "fks_repointed", psprintf("%d", res->repointed));
-	dedup_json_raw(&d, "compat_view", compat_view ? "true" : "false");
-	dedup_json_raw(&d, "sql", dedup_json_array(sql));
+	dedup_json_str(&d, "base", m->bq);
+	dedup_json_str(&d, "extension", m->eq);
+	dedup_json_raw(&d, "base_oid", psprintf("%u", m->base));
+	dedup_json_raw(&d, "base_key", dedup_json_array(m->bkey));
+	dedup_json_raw(&d, "extension_key", dedup_json_array(m->ekey));
+	dedup_json_str(&d, "on_conflict", m->on_conflict);
+	dedup_json_raw(&d, "columns_added", dedup_json_array(own));
+	dedup_json_raw(&d, "columns_filled", dedup_json_array(m->filled));
+	dedup_json_raw(&d, "rows_merged", psprintf(INT64_FORMAT, m->ext_rows));
+	dedup_json_raw(&d, "conflicts", psprintf(INT64_FORMAT, m->conflicts));
+	dedup_json_raw(&d, "foreign_keys_repointed", dedup_json_array(m->repoint_names));
+	dedup_json_raw(&d, "compat_view", m->compat_view ? "true" : "false");
+	dedup_json_str(&d, "compat_trigger", m->compat_view ? dedup_derived_name(m->ename, "", "dedup_compat") : NULL);
+	dedup_json_str(&d, "definer_view", m->definer_view ?
+				   quote_qualified_identifier(get_namespace_name(get_rel_namespace(m->base)), m->definer_view) : NULL);
+	dedup_json_raw(&d, "base_backup", m->base_backup ? psprintf(INT64_FORMAT, m->base_backup) : "null");
+	dedup_json_raw(&d, "extension_backup", m->ext_backup ? psprintf(INT64_FORMAT, m->ext_backup) : "null");
+	dedup_json_raw(&d, "drop_entry", psprintf(INT64_FORMAT, m->drop_entry));
+	dedup_rows_json(&d, "rows", m->bq, &m->rows);
+	dedup_json_raw(&d, "sql", dedup_json_array(m->sql));
 	appendStringInfoChar(&d, '}');
-	dedup_journal_write("merge", bq, d.data);
+	return d.data;
+}
+
+/* merge_extension as one journaled action: the phase controller. */
+static void
+merge_extension_internal(ExtMerge *m)
+{
+	DedupAction *act = dedup_action_begin("merge_extension");
+
+	check_merge(m);
+	compare_rows(m);
+	check_access(m);
+	take_backups(m);
+	build_merged(m);
+	swap_in(m);
+
+	dedup_action_touch(act, m->bq);
+	dedup_action_touch(act, m->eq);
+	(void) dedup_action_end(act, m->bq, merge_detail(m));
+}
+
+/*
+ * What the merge of entry id put into base and was changed since, as lines
+ * of a detail; NULL when nothing: every base row's extension columns still
+ * hold what the extension's backup holds for it (NULL when it had no row),
+ * no row of the backup lost its base row, and every value the merge filled
+ * in is still there.  Writes to the base's own columns and new rows without
+ * extension values are no loss: undo keeps them.
+ */
+static char *
+merge_changed_since(int64 id, const char *bq, const char *ext_backup_entry, const char *base_backup_entry)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+	List	   *r = dedup_journal_rows(psprintf(
+		"SELECT (SELECT x.detail->>'backup' FROM dedup.journal x WHERE x.id OPERATOR(pg_catalog.=) %s),"
+		"       (SELECT x.detail->>'backup' FROM dedup.journal x WHERE x.id OPERATOR(pg_catalog.=) %s),"
+		"       (SELECT pg_catalog.string_agg(pg_catalog.format('b.%%I', c), ', ')"
+		"          FROM pg_catalog.jsonb_array_elements_text(j.detail->'columns_added') c),"
+		"       (SELECT pg_catalog.string_agg(pg_catalog.format('e.%%I', c), ', ')"
+		"          FROM pg_catalog.jsonb_array_elements_text(j.detail->'columns_added') c),"
+		"       (SELECT pg_catalog.string_agg(pg_catalog.format('b.%%I OPERATOR(pg_catalog.=) e.%%I', bk, ek), ' AND ')"
+		"          FROM ROWS FROM (pg_catalog.jsonb_array_elements_text(j.detail->'base_key'),"
+		"                          pg_catalog.jsonb_array_elements_text(j.detail->'extension_key')) u(bk, ek)),"
+		"       (SELECT pg_catalog.string_agg(pg_catalog.format('b.%%I OPERATOR(pg_catalog.=) bb.%%I', bk, bk), ' AND ')"
+		"          FROM pg_catalog.jsonb_array_elements_text(j.detail->'base_key') bk),"
+		"       j.detail->>'on_conflict'"
+		"  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1",
+		ext_backup_entry, base_backup_entry), 1, types, args);
+	char	  **e = (char **) linitial(r);
+	StringInfoData out;
+	ListCell   *lc;
+	int64		n;
+	DedupAs		as;
+
+	initStringInfo(&out);
+	dedup_become(dedup_rel_owner(dedup_lookup_relation(bq)), &as);
+	if (e[2])
+	{
+		n = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s b LEFT JOIN %s e ON %s"
+													 " WHERE NOT pg_catalog.record_image_eq(ROW(%s), ROW(%s))",
+													 bq, e[0], e[4], e[2], e[3]), 0, NULL, NULL));
+		if (n > 0)
+			appendStringInfo(&out, INT64_FORMAT " row%s of %s hold%s other values in the merged columns than the merge gave %s.\n",
+							 n, n == 1 ? "" : "s", bq, n == 1 ? "s" : "", n == 1 ? "it" : "them");
+	}
+	n = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
+												 e[0], bq, e[4]), 0, NULL, NULL));
+	if (n > 0)
+		appendStringInfo(&out, INT64_FORMAT " row%s of %s that had extension values %s deleted.\n",
+						 n, n == 1 ? "" : "s", bq, n == 1 ? "was" : "were");
+	foreach(lc, dedup_journal_rows("SELECT c FROM dedup.journal j, pg_catalog.jsonb_array_elements_text(j.detail->'columns_filled') c"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args))
+	{
+		const char *q = quote_identifier(((char **) lfirst(lc))[0]);
+		char	   *merged = strcmp(e[6], "take_extension") == 0 ?
+			psprintf("CASE WHEN e.%s IS NULL THEN bb.%s ELSE e.%s END", q, q, q) :
+			psprintf("CASE WHEN bb.%s IS NULL THEN e.%s ELSE bb.%s END", q, q, q);
+
+		n = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s b JOIN %s bb ON %s LEFT JOIN %s e ON %s"
+													 " WHERE NOT pg_catalog.record_image_eq(ROW(b.%s), ROW(%s))",
+													 bq, e[1], e[5], e[0], e[4], q, merged), 0, NULL, NULL));
+		if (n > 0)
+			appendStringInfo(&out, "Column %s of " INT64_FORMAT " row%s no longer holds what the merge filled in.\n",
+							 q, n, n == 1 ? "" : "s");
+	}
+	dedup_unbecome(&as);
+	return out.len > 0 ? out.data : NULL;
+}
+
+/*
+ * Undo of a merge_extension: refused when the backups were not taken, or
+ * when something the merge put in was changed since (merge_changed_since).  The compatibility view and its triggers go, the
+ * foreign keys that were repointed go, base values that were filled are
+ * put back from the base's backup, the added columns are dropped; then the
+ * steps are undone, last first: the extension comes back with what
+ * depended on it and its rows from its backup, and the backups go.
+ */
+char *
+dedup_undo_merge_extension(int64 id, List **sql)
+{
+	List	   *r = dedup_journal_rows("SELECT j.detail->>'base', j.detail->>'extension', j.detail->>'base_backup',"
+									   "       j.detail->>'extension_backup', j.detail->>'compat_view', j.detail->>'compat_trigger',"
+									   "       NULL, NULL, NULL,"
+									   "       j.detail->>'drop_entry', j.detail->>'definer_view'"
+									   "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1",
+									   1, (Oid[]) {INT8OID}, (Datum[]) {Int64GetDatum(id)});
+	char	  **e = (char **) linitial(r);
+	char	   *bq = e[0];
+	char	   *eq = e[1];
+	Oid			base = dedup_lookup_relation(bq);
+	char	   *changed;
+	ListCell   *lc;
+	DedupAs		as;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+
+	if (!OidIsValid(base))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": table %s no longer exists", id, bq),
+				 errdetail("Nothing was changed.")));
+	if (e[2] == NULL || e[3] == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": it ran with backup => false", id),
+				 errdetail("Without the backups the values as they were cannot be put back. Nothing was changed.")));
+	dedup_check_target(base, "undo a merge into");
+	dedup_lock_tree(base, AccessExclusiveLock);
+	changed = merge_changed_since(id, bq, e[3], e[2]);
+	if (changed)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": what the merge put into %s was changed since", id, bq),
+				 errdetail_internal("%sUndoing would lose it. Nothing was changed.", changed),
+				 errhint("Restore from the journaled backups with dedup.restore_backup() and merge by hand what should stay.")));
+
+	/* the compatibility view, its trigger, the views recreated over it */
+	if (strcmp(e[4], "true") == 0)
+	{
+		List	   *views = dedup_journal_rows("SELECT d->>'name', d->>'kind' FROM dedup.journal j,"
+											   "  pg_catalog.jsonb_array_elements((SELECT x.detail->'dependents' FROM dedup.journal x"
+											   "                                    WHERE x.id OPERATOR(pg_catalog.=) (j.detail->>'drop_entry')::pg_catalog.int8))"
+											   "  WITH ORDINALITY AS t(d, n)"
+											   " WHERE j.id OPERATOR(pg_catalog.=) $1 AND d->>'kind' IN ('view', 'materialized view')"
+											   " ORDER BY t.n DESC", 1, types, args);
+
+		foreach(lc, views)
+		{
+			char	  **v = (char **) lfirst(lc);
+
+			if (OidIsValid(dedup_lookup_relation(v[0])))
+				dedup_exec_logged(sql, psprintf("DROP %s %s", strcmp(v[1], "view") == 0 ? "VIEW" : "MATERIALIZED VIEW", v[0]));
+		}
+		dedup_exec_logged(sql, psprintf("DROP TRIGGER %s ON %s", quote_identifier(e[5]), bq));
+		dedup_exec_logged(sql, psprintf("DROP VIEW %s", eq));
+		if (e[10])
+			dedup_exec_logged(sql, psprintf("DROP VIEW %s", e[10]));
+	}
+
+	/* foreign keys that were pointed at the base */
+	foreach(lc, dedup_journal_rows("SELECT pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', d->>'table', d->>'constraint')"
+								   "  FROM dedup.journal j, pg_catalog.jsonb_array_elements("
+								   "    (SELECT x.detail->'dependents' FROM dedup.journal x"
+								   "      WHERE x.id OPERATOR(pg_catalog.=) (j.detail->>'drop_entry')::pg_catalog.int8)) d"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1 AND d->>'kind' OPERATOR(pg_catalog.=) 'foreign key'",
+								   1, types, args))
+		dedup_exec_logged(sql, ((char **) lfirst(lc))[0]);
+
+	/* values filled into the base go back to what its backup holds */
+	foreach(lc, dedup_journal_rows("SELECT b.detail->>'backup', pg_catalog.array_to_string(ARRAY("
+								   "         SELECT pg_catalog.format('%I = bk.%I', c, c)"
+								   "           FROM pg_catalog.jsonb_array_elements_text(j.detail->'columns_filled') c), ', '),"
+								   "       pg_catalog.array_to_string(ARRAY("
+								   "         SELECT pg_catalog.format('b.%I', c) FROM pg_catalog.jsonb_array_elements_text(j.detail->'columns_filled') c), ', '),"
+								   "       pg_catalog.array_to_string(ARRAY("
+								   "         SELECT pg_catalog.format('bk.%I', c) FROM pg_catalog.jsonb_array_elements_text(j.detail->'columns_filled') c), ', '),"
+								   "       pg_catalog.array_to_string(ARRAY("
+								   "         SELECT pg_catalog.format('b.%I OPERATOR(pg_catalog.=) bk.%I', k, k)"
+								   "           FROM pg_catalog.jsonb_array_elements_text(j.detail->'base_key') k), ' AND ')"
+								   "  FROM dedup.journal j JOIN dedup.journal b ON b.id OPERATOR(pg_catalog.=) (j.detail->>'base_backup')::pg_catalog.int8"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1"
+								   "   AND pg_catalog.jsonb_array_length(j.detail->'columns_filled') OPERATOR(pg_catalog.>) 0",
+								   1, types, args))
+	{
+		char	  **u = (char **) lfirst(lc);
+		char	   *stmt = psprintf("UPDATE %s b SET %s FROM %s bk WHERE %s AND NOT pg_catalog.record_image_eq(ROW(%s), ROW(%s))",
+									bq, u[1], u[0], u[4], u[2], u[3]);
+
+		dedup_become(dedup_rel_owner(base), &as);
+		dedup_exec(stmt);
+		dedup_unbecome(&as);
+		*sql = lappend(*sql, stmt);
+	}
+
+	/* the added columns (their constraints, indexes and grants go with them) */
+	foreach(lc, dedup_journal_rows("SELECT pg_catalog.string_agg(pg_catalog.format('DROP COLUMN %I', c), ', ')"
+								   "  FROM dedup.journal j, pg_catalog.jsonb_array_elements_text(j.detail->'columns_added') c"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args))
+		if (((char **) lfirst(lc))[0])
+			dedup_exec_logged(sql, psprintf("ALTER TABLE %s %s", bq, ((char **) lfirst(lc))[0]));
+
+	/* the extension with its rows, then the backups */
+	dedup_undo_children(id, sql);
+	return psprintf("split %s back out of %s", eq, bq);
+}
+
+/*
+ * Merge extension ext into base as one journaled action (a step of the
+ * action under way, if any).  The caller is connected to SPI.
+ */
+void
+dedup_merge_extension_run(Oid base, Oid ext, const char *on_conflict, bool compat_view,
+						  bool backup, DedupExtResult *res)
+{
+	ExtMerge	m;
+
+	memset(&m, 0, sizeof(m));
+	m.base = base;
+	m.ext = ext;
+	m.on_conflict = on_conflict;
+	m.compat_view = compat_view;
+	m.backup = backup;
+	merge_extension_internal(&m);
+	res->added = column_names(&m, true);
+	res->merged = m.ext_rows;
+	res->conflicts = m.conflicts;
+	res->repointed = list_length(m.repoint);
+}
+
+/* The body of dedup.merge_extension() under dedup_call(). */
+static void
+merge_extension_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	DedupExtResult *res = (DedupExtResult *) result;
+	DedupExtResult r = {0};
+	MemoryContext old;
+	ListCell   *lc;
+
+	dedup_merge_extension_run(PG_GETARG_OID(0), PG_GETARG_OID(1),
+							  text_to_cstring(PG_GETARG_TEXT_PP(2)),
+							  PG_GETARG_BOOL(3), PG_GETARG_BOOL(4), &r);
+	old = MemoryContextSwitchTo(cxt);
+	foreach(lc, r.added)
+		res->added = lappend(res->added, pstrdup((char *) lfirst(lc)));
+	MemoryContextSwitchTo(old);
+	res->merged = r.merged;
+	res->conflicts = r.conflicts;
+	res->repointed = r.repointed;
 }
 
 /*
@@ -801,52 +1298,32 @@ Datum
 dedup_merge_extension(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext cxt = CurrentMemoryContext;
-	ExtResult	res;
-	ExtResult  *volatile out = NULL;
+	DedupExtResult res;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 	char	  **names;
 	ListCell   *lc;
 	int			i = 0;
 
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("no argument of dedup.merge_extension() may be null")));
+	for (i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s must not be null",
+							(const char *[]) {"base", "extension", "on_conflict", "compat_view", "backup"}[i]),
+					 errdetail("Nothing was changed.")));
 	dedup_init_srf(fcinfo);
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "dedup: SPI_connect failed");
-		merge_extension_internal(PG_GETARG_OID(0), PG_GETARG_OID(1),
-								 text_to_cstring(PG_GETARG_TEXT_PP(2)),
-								 PG_GETARG_BOOL(3), PG_GETARG_BOOL(4), &res);
-		out = MemoryContextAlloc(cxt, sizeof(ExtResult));
-		*out = res;
-		{
-			MemoryContext old = MemoryContextSwitchTo(cxt);
+	memset(&res, 0, sizeof(res));
+	dedup_call(fcinfo, merge_extension_body, &res);
 
-			out->added = NIL;
-			foreach(lc, res.added)
-				out->added = lappend(out->added, pstrdup((char *) lfirst(lc)));
-			MemoryContextSwitchTo(old);
-		}
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		dedup_rethrow_unchanged(cxt);
-	}
-	PG_END_TRY();
-
-	names = palloc(sizeof(char *) * Max(list_length(out->added), 1));
-	foreach(lc, out->added)
+	names = palloc(sizeof(char *) * Max(list_length(res.added), 1));
+	i = 0;
+	foreach(lc, res.added)
 		names[i++] = (char *) lfirst(lc);
 	values[0] = dedup_name_array(names, i);
-	values[1] = Int64GetDatum(out->merged);
-	values[2] = Int64GetDatum(out->conflicts);
-	values[3] = Int32GetDatum(out->repointed);
+	values[1] = Int64GetDatum(res.merged);
+	values[2] = Int64GetDatum(res.conflicts);
+	values[3] = Int32GetDatum(res.repointed);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

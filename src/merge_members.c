@@ -1,25 +1,30 @@
 /*-------------------------------------------------------------------------
  *
  * merge_members.c
- *	  dedup.merge_members(): the whole "one members table" workflow in one
- *	  call and one transaction.
+ *	  dedup.merge_members(): the whole "one members table" consolidation in
+ *	  one call, one transaction and one journal entry.
  *
- *	 1. a journaled backup of every table it touches that holds rows;
- *	 2. merge_rows from each look-alike of the keeper (default: the
- *		keeper's duplicate group from discovery), nothing dropped yet;
- *	 3. merge_extension of the 1:1 extension;
- *	 4. the look-alikes that are now redundant go: empty ones through
- *		drop_if_empty, the others through merge_rows(drop_source => true),
- *		which only drops when no value would be lost.  Columns a look-alike
- *		shares only with the extension (bio) exist in the keeper by then,
- *		so their values are compared too.  A look-alike that cannot go
- *		without losing something is kept and the step says why.
+ *	 1. merge_extension of the 1:1 extension first, so that the columns a
+ *		look-alike shares only with the extension (bio) have a home in the
+ *		keeper (it backs up both tables);
+ *	 2. each look-alike (default: the keeper's duplicates from discovery,
+ *		never a backup, only tables of the keeper's owner): an empty one is
+ *		dropped; the others go through merge_rows(drop_source => true),
+ *		which backs the look-alike up and drops it only when every row and
+ *		value of it is in the keeper; a look-alike that cannot go has its
+ *		missing rows merged and is kept, and its step says why.
+ *
+ * Each step is an action of its own, journaled as a step of the
+ * merge_members entry: dedup.undo() of that entry reverses everything.
+ * Run again on a consolidated database it finds nothing to do and changes
+ * nothing.  Backups are named <table>_backup_<dedup.backup_suffix or the
+ * date>; a fresh backup that holds exactly a table's rows is reused.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
-#include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
@@ -28,7 +33,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/resowner.h"
+#include "utils/tuplestore.h"
 
 #include "compat.h"
 #include "dedup.h"
@@ -38,105 +43,97 @@ PG_FUNCTION_INFO_V1(dedup_merge_members);
 
 typedef struct Step
 {
-	const char *action;
+	char	   *action;
 	char	   *target;
 	char	   *detail;
 } Step;
 
-typedef struct DropArgs
+/* A look-alike's way out, tried in a subtransaction. */
+typedef struct LookAlike
 {
 	Oid			table;
 	Oid			keeper;
 	bool		empty;
 	int64		inserted;
-} DropArgs;
-
-static void
-drop_lookalike(void *arg)
-{
-	DropArgs   *a = (DropArgs *) arg;
-	int64		p,
-				c;
-
-	if (a->empty)
-		(void) dedup_drop_relation(a->table, false, true);
-	else
-		dedup_merge(a->table, a->keeper, NULL, true, &a->inserted, &p, &c);
-}
-
-/*
- * Run fn in a subtransaction; false (and the error's text) if it failed.
- * A cancel is never swallowed.
- */
-static bool
-try_step(void (*fn) (void *), void *arg, char **why)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-	volatile bool ok = true;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(cxt);
-	PG_TRY();
-	{
-		fn(arg);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(cxt);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
-			ReThrowError(edata);
-		*why = edata->detail ?
-			psprintf("%s: %s", edata->message, edata->detail) : pstrdup(edata->message);
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
-}
+	int64		present;
+	int64		conflicts;
+} LookAlike;
 
 static void
 step(List **steps, const char *action, char *target, char *detail)
 {
 	Step	   *s = palloc(sizeof(Step));
 
-	s->action = action;
+	s->action = pstrdup(action);
 	s->target = target;
 	s->detail = detail;
 	*steps = lappend(*steps, s);
 }
 
-static int64
-rows_of(Oid rel)
+static void
+drop_lookalike(void *arg)
 {
-	DedupUnknown why;
+	LookAlike  *a = (LookAlike *) arg;
 
-	return dedup_count_rows(rel, AccessShareLock, false, 0, false, &why);
+	if (a->empty)
+	{
+		if (dedup_drop_relation(a->table, false, true, 0) == 0)
+			elog(ERROR, "dedup: \"%s\" is no longer empty", get_rel_name(a->table));
+	}
+	else
+		dedup_merge(a->table, a->keeper, NULL, true, &a->inserted, &a->present, &a->conflicts);
+}
+
+/* Is relid a table dedup should never merge as a look-alike: a backup? */
+static bool
+is_backup(Oid relid)
+{
+	return dedup_journal_backup_of(relid) != NULL || dedup_named_like_backup(get_rel_name(relid));
+}
+
+/*
+ * The keeper's look-alikes from discovery: members of its duplicate group
+ * with the role 'duplicate' (never an extension or a backup), of the
+ * keeper's owner.
+ */
+static List *
+default_lookalikes(Oid keeper, Oid ext)
+{
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, dedup_group_duplicates(keeper))
+	{
+		Oid			t = lfirst_oid(lc);
+
+		if (t != ext && dedup_rel_owner(t) == dedup_rel_owner(keeper) && !is_backup(t))
+			out = lappend_oid(out, t);
+	}
+	return out;
+}
+
+/* Is ext (still) a 1:1 extension table, not yet merged (a view by now)? */
+static bool
+extension_pending(Oid ext)
+{
+	return OidIsValid(ext) && get_rel_relkind(ext) == RELKIND_RELATION;
 }
 
 static List *
 merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper_name,
 					   const char *ext_name)
 {
+	DedupAction *act;
 	List	   *steps = NIL;
 	List	   *lookalikes = NIL;
-	List	   *nonempty = NIL;
 	ListCell   *lc;
 	char	   *kq;
+	StringInfoData d;
 
 	if (!OidIsValid(keeper))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table \"%s\" does not exist", keeper_name),
+				 errmsg("table \"%s\" does not exist", keeper_name ? keeper_name : ""),
 				 errdetail("Nothing was changed."),
 				 errhint("Name the table to keep: dedup.merge_members(keeper => 'schema.table').")));
 	if (!OidIsValid(ext) && ext_name != NULL)
@@ -145,6 +142,7 @@ merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper
 				 errmsg("table \"%s\" does not exist", ext_name),
 				 errdetail("Nothing was changed."),
 				 errhint("Pass extension => NULL when there is no 1:1 extension to merge.")));
+	dedup_check_target(keeper, "merge into");
 	kq = dedup_qualified_name(keeper);
 
 	if (given)
@@ -157,109 +155,122 @@ merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper
 		deconstruct_array(given, REGCLASSOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls, &n);
 		for (i = 0; i < n; i++)
 		{
-			if (nulls[i])
+			Oid			t = nulls[i] ? InvalidOid : DatumGetObjectId(elems[i]);
+
+			if (!OidIsValid(t))
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_TABLE),
 						 errmsg("look-alike %d of look_alikes does not exist", i + 1),
 						 errdetail("Nothing was changed.")));
-			lookalikes = lappend_oid(lookalikes, DatumGetObjectId(elems[i]));
+			if (t == keeper || t == ext)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("look_alikes must not name the keeper or the extension"),
+						 errdetail("Nothing was changed.")));
+			if (is_backup(t))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("\"%s\" is a backup, not a look-alike", get_rel_name(t)),
+						 errdetail("Backups are never merged or dropped as a side effect. Nothing was changed."),
+						 errhint("Drop a backup you no longer need with dedup.drop_backup().")));
+			lookalikes = lappend_oid(lookalikes, t);
 		}
 	}
 	else
+		lookalikes = default_lookalikes(keeper, extension_pending(ext) ? ext : InvalidOid);
+
+	if (!extension_pending(ext) && lookalikes == NIL)
 	{
-		Oid			types[3] = {TEXTOID, OIDOID, OIDOID};
-		Datum		args[3];
-
-		args[0] = CStringGetTextDatum(get_namespace_name(get_rel_namespace(keeper)));
-		args[1] = ObjectIdGetDatum(keeper);
-		args[2] = ObjectIdGetDatum(ext);
-		foreach(lc, dedup_query_column(
-					"WITH g AS (SELECT * FROM dedup.duplicate_groups(ARRAY[$1]::pg_catalog.name[]))"
-					"SELECT g.tbl::pg_catalog.oid::pg_catalog.text FROM g"
-					" WHERE g.group_id OPERATOR(pg_catalog.=)"
-					"       (SELECT h.group_id FROM g h WHERE h.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $2)"
-					"   AND g.tbl::pg_catalog.oid NOT IN ($2, $3)"
-					"   AND g.role OPERATOR(pg_catalog.<>) 'extension'"
-					" ORDER BY g.tbl::pg_catalog.text", 3, types, args, NULL))
-			lookalikes = lappend_oid(lookalikes, (Oid) strtoul((char *) lfirst(lc), NULL, 10));
-	}
-	foreach(lc, lookalikes)
-		if (lfirst_oid(lc) == keeper || lfirst_oid(lc) == ext)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("look_alikes must not name the keeper or the extension"),
-					 errdetail("Nothing was changed.")));
-
-	/* 1. backups of everything touched that holds rows */
-	{
-		List	   *touched = list_make1_oid(keeper);
-
-		if (OidIsValid(ext))
-			touched = lappend_oid(touched, ext);
-		touched = list_concat(touched, list_copy(lookalikes));
-		foreach(lc, touched)
-		{
-			Oid			t = lfirst_oid(lc);
-			int64		n = rows_of(t);
-
-			if (n == 0)
-				continue;
-			if (list_member_oid(lookalikes, t))
-				nonempty = lappend_oid(nonempty, t);
-			step(&steps, "backup", dedup_qualified_name(t),
-				 psprintf(INT64_FORMAT " rows into %s", n,
-						  dedup_qualified_name(dedup_backup_relation(t, NULL))));
-		}
+		step(&steps, "nothing to do", kq,
+			 psprintf("%s has no extension to merge and no look-alike left", kq));
+		return steps;
 	}
 
-	/* 2. the look-alikes' missing rows */
-	foreach(lc, nonempty)
-	{
-		int64		i,
-					p,
-					c;
+	act = dedup_action_begin("merge_members");
 
-		dedup_merge(lfirst_oid(lc), keeper, NULL, false, &i, &p, &c);
-		step(&steps, "merge_rows", dedup_qualified_name(lfirst_oid(lc)),
-			 psprintf(INT64_FORMAT " inserted into %s, " INT64_FORMAT " already present, " INT64_FORMAT " conflicting",
-					  i, kq, p, c));
-	}
-
-	/* 3. the extension */
-	if (OidIsValid(ext))
+	/* 1. the extension, so that its columns have a home in the keeper */
+	if (extension_pending(ext))
 	{
 		char	   *eq = dedup_qualified_name(ext);
-		Oid			types[4] = {REGCLASSOID, REGCLASSOID, TEXTOID, TEXTOID};
-		Datum		args[4] = {ObjectIdGetDatum(keeper), ObjectIdGetDatum(ext),
-							   CStringGetTextDatum(kq), CStringGetTextDatum(eq)};
-		char	   *r = dedup_query_value(
-			"SELECT pg_catalog.format('columns %s added to %s, %s rows merged, %s conflicts, %s foreign keys repointed; %s is now a view',"
-			"       m.columns_added, $3, m.rows_merged, m.conflicts, m.fks_repointed, $4)"
-			"  FROM dedup.merge_extension($1, $2, backup => false) m", 4, types, args);
+		DedupExtResult r = {0};
 
-		step(&steps, "merge_extension", eq, r);
-		keeper = dedup_lookup_relation(kq);	/* the merged table is a new relation */
+		dedup_merge_extension_run(keeper, ext, "error", true, true, &r);
+		step(&steps, "merge_extension", eq,
+			 psprintf("columns {%s} added to %s, " INT64_FORMAT " rows merged, " INT64_FORMAT " conflicts, %d foreign keys repointed; %s is now a view",
+					  dedup_quoted_list(r.added), kq, r.merged, r.conflicts, r.repointed, eq));
 	}
 
-	/* 4. the redundant look-alikes */
+	/* 2. the look-alikes: gone when nothing of them would be lost, else kept */
 	foreach(lc, lookalikes)
 	{
-		DropArgs	a;
+		LookAlike	a = {0};
 		char	   *why = NULL;
 		char	   *q = dedup_qualified_name(lfirst_oid(lc));
+		DedupUnknown unknown;
 
 		a.table = lfirst_oid(lc);
 		a.keeper = keeper;
-		a.empty = !list_member_oid(nonempty, a.table);
-		a.inserted = 0;
-		if (try_step(drop_lookalike, &a, &why))
+		a.empty = dedup_count_rows(a.table, AccessShareLock, false, 1, false, &unknown) == 0;
+		if (dedup_try(drop_lookalike, &a, &why))
 			step(&steps, a.empty ? "drop_if_empty" : "merge_rows+drop", q,
 				 a.empty ? pstrdup("empty: dropped") :
-				 psprintf("every value is in %s: dropped (" INT64_FORMAT " more rows inserted)", kq, a.inserted));
+				 psprintf(INT64_FORMAT " inserted into %s, " INT64_FORMAT " already present: every row and value is in %s, dropped (backed up first)",
+						  a.inserted, kq, a.present, kq));
+		else if (!a.empty)
+		{
+			/* it stays; the rows the keeper lacks are merged all the same */
+			dedup_merge(a.table, keeper, NULL, false, &a.inserted, &a.present, &a.conflicts);
+			step(&steps, "merge_rows", q,
+				 psprintf(INT64_FORMAT " inserted into %s, " INT64_FORMAT " already present, " INT64_FORMAT " conflicting; kept: %s",
+						  a.inserted, kq, a.present, a.conflicts, why));
+		}
 		else
 			step(&steps, "kept", q, why);
 	}
+
+	dedup_action_touch(act, kq);
+	initStringInfo(&d);
+	appendStringInfoChar(&d, '{');
+	dedup_json_str(&d, "keeper", kq);
+	dedup_json_str(&d, "extension", OidIsValid(ext) ? dedup_qualified_name(ext) : NULL);
+	{
+		List	   *names = NIL;
+
+		foreach(lc, steps)
+			names = lappend(names, psprintf("%s %s: %s", ((Step *) lfirst(lc))->action,
+											((Step *) lfirst(lc))->target, ((Step *) lfirst(lc))->detail));
+		dedup_json_raw(&d, "steps", dedup_json_array(names));
+	}
+	appendStringInfoChar(&d, '}');
+	(void) dedup_action_end(act, kq, d.data);
 	return steps;
+}
+
+/* The body of dedup._merge_members() under dedup_call(). */
+static void
+merge_members_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	List	   *s;
+	MemoryContext old;
+	ListCell   *lc;
+
+	s = merge_members_internal(PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),
+							   PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1),
+							   PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2),
+							   PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
+							   PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	old = MemoryContextSwitchTo(cxt);
+	foreach(lc, s)
+	{
+		Step	   *src = (Step *) lfirst(lc);
+		Step	   *dst = palloc(sizeof(Step));
+
+		dst->action = pstrdup(src->action);
+		dst->target = pstrdup(src->target);
+		dst->detail = pstrdup(src->detail);
+		*(List **) result = lappend(*(List **) result, dst);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -273,44 +284,12 @@ Datum
 dedup_merge_members(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MemoryContext cxt = CurrentMemoryContext;
-	List	   *volatile steps = NIL;
+	List	   *steps = NIL;
 	ListCell   *lc;
 	int			n = 0;
 
 	dedup_init_srf(fcinfo);
-	PG_TRY();
-	{
-		List	   *s;
-		MemoryContext old;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "dedup: SPI_connect failed");
-		s = merge_members_internal(PG_ARGISNULL(0) ? InvalidOid : PG_GETARG_OID(0),
-								   PG_ARGISNULL(1) ? InvalidOid : PG_GETARG_OID(1),
-								   PG_ARGISNULL(2) ? NULL : PG_GETARG_ARRAYTYPE_P(2),
-								   PG_ARGISNULL(3) ? "(null)" : text_to_cstring(PG_GETARG_TEXT_PP(3)),
-								   PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)));
-		old = MemoryContextSwitchTo(cxt);
-		foreach(lc, s)
-		{
-			Step	   *src = (Step *) lfirst(lc);
-			Step	   *dst = palloc(sizeof(Step));
-
-			dst->action = pstrdup(src->action);
-			dst->target = pstrdup(src->target);
-			dst->detail = pstrdup(src->detail);
-			steps = lappend(steps, dst);
-		}
-		MemoryContextSwitchTo(old);
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		dedup_rethrow_unchanged(cxt);
-	}
-	PG_END_TRY();
-
+	dedup_call(fcinfo, merge_members_body, &steps);
 	foreach(lc, steps)
 	{
 		Step	   *s = (Step *) lfirst(lc);

@@ -4,22 +4,30 @@
  *	  dedup.unpartition(): a partitioned table becomes one plain table of
  *	  the same name, every row and definition kept.
  *
- * One transaction, built from the safe operations:
- *	 1. refuse when a partition has dependents of its own (a view on one
- *		partition could not be recreated);
- *	 2. back up every row (journaled, verified);
- *	 3. drop the partitioned table with its partitions and dependents,
- *		capturing all of it in the journal (dedup_drop_relation);
- *	 4. recreate the table from the captured definition, as a plain table;
- *		insert the rows before its triggers, indexes and constraints come
- *		back; then those, the owner, grants, policies, sequence positions;
- *		then the indexes and foreign keys the partitions had defined for
- *		themselves; then the views, rules and foreign keys that were
- *		dropped with it;
- *	 5. prove the rows by fingerprint against the backup;
- *	 6. with absorb, merge the standalone look-alikes of the table (its
- *		duplicate group) with merge_rows and drop them (empty ones with
- *		drop_if_empty).
+ * One action, a short phase controller over an Unpartition:
+ *
+ *	 lock_and_check   ownership, then ACCESS EXCLUSIVE on the whole tree and
+ *					  the sequences its columns use; everything after works
+ *					  on the OID, read again under the lock (a rename while
+ *					  we waited changes nothing)
+ *	 back_up          a journaled backup of every row (a step)
+ *	 replace          the tree dropped with its dependents (a journaled
+ *					  step whose rows are in that backup); the plain table
+ *					  created from the captured definition, owned by the
+ *					  table's owner before anything runs on it; the rows put
+ *					  in as the owner, before its triggers, indexes and
+ *					  constraints return (those as the owner, inside a
+ *					  security-restricted operation); the partitions' own
+ *					  indexes and foreign keys; the dependents
+ *	 prove            the rows, by fingerprint, against the backup
+ *	 absorb           the standalone look-alikes of the table (its duplicate
+ *					  group, the table owner's only, never a backup): empty
+ *					  ones dropped, others merged and dropped when nothing
+ *					  of them would be lost (each a step; one that cannot go
+ *					  is kept, with a notice saying why)
+ *
+ * dedup.undo() of the journal entry puts the partitioned table back, with
+ * its partitions, rows and dependents.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,10 +35,12 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -40,73 +50,74 @@
 
 PG_FUNCTION_INFO_V1(dedup_unpartition);
 
-static int64
-unpartition_internal(Oid parent, bool absorb)
+typedef struct Unpartition
 {
-	char	   *name = get_rel_name(parent);
-	char	   *nsp = get_namespace_name(get_rel_namespace(parent));
-	char	   *qual = dedup_qualified_name(parent);
+	Oid			parent;			/* the partitioned table, then the plain one */
+	bool		absorb;
+	char	   *qual;			/* its name, read under the lock */
+	Oid			owner;
+	List	   *lookalikes;		/* Oid */
+	List	   *seqs;			/* DedupSequence * */
+	List	   *cols;			/* char *: its columns */
+	char	   *definition;		/* JSON: the table as one plain table */
+	List	   *extras;			/* char *: the partitions' own indexes and foreign keys */
+	Oid			backup;
+	int64		backup_entry;
+	int64		drop_entry;
+	DedupFingerprint want;
+	DedupRows	rows;
+	List	   *absorbed;		/* char * */
+	List	   *kept;			/* char * */
+	List	   *sql;
+} Unpartition;
+
+/*
+ * lock_and_check
+ *		On entry nothing is locked.  On exit the tree and its sequences are
+ *		locked ACCESS EXCLUSIVE and everything in u was read under the lock.
+ */
+static void
+lock_and_check(Unpartition *u)
+{
 	HeapTuple	tup;
 	bool		ispartition;
-	Oid			types[2];
-	Datum		args[2];
-	List	   *lookalikes = NIL;
 	List	   *blockers;
-	List	   *cols;
-	List	   *sql = NIL;
-	List	   *absorbed = NIL;
-	List	   *steps;
 	ListCell   *lc;
-	char	   *definition;
-	char	   *drop_id;
-	DedupDropPlan *plan;
-	Oid			bakid;
-	Oid			newid;
-	DedupFingerprint want,
-				have;
-	StringInfoData ins;
-	StringInfoData d;
-	int64		rows;
+	Oid			types[1] = {OIDOID};
+	Datum		args[1] = {ObjectIdGetDatum(u->parent)};
 
-	dedup_check_target(parent, "unpartition");
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(parent));
+	dedup_check_target(u->parent, "unpartition");
+	/* the look-alikes, from discovery (which keeps no lock) */
+	if (u->absorb)
+		u->lookalikes = dedup_group_duplicates(u->parent);
+	dedup_lock_tree(u->parent, AccessExclusiveLock);
+	dedup_check_target(u->parent, "unpartition");
+	u->qual = dedup_qualified_name(u->parent);
+	u->owner = dedup_rel_owner(u->parent);
+
+	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(u->parent));
 	ispartition = ((Form_pg_class) GETSTRUCT(tup))->relispartition;
 	ReleaseSysCache(tup);
-	if (get_rel_relkind(parent) != RELKIND_PARTITIONED_TABLE)
+	if (get_rel_relkind(u->parent) != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not a partitioned table", name),
+				 errmsg("\"%s\" is not a partitioned table", get_rel_name(u->parent)),
 				 errdetail("Nothing was changed.")));
 	if (ispartition)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot unpartition \"%s\" because it is itself a partition", name),
+				 errmsg("cannot unpartition \"%s\" because it is itself a partition", get_rel_name(u->parent)),
 				 errdetail("Nothing was changed."),
 				 errhint("Unpartition the top of the partition tree.")));
-
-	/* the look-alikes to absorb, found by discovery (which keeps no lock) */
-	if (absorb)
-	{
-		types[0] = TEXTOID;
-		types[1] = OIDOID;
-		args[0] = CStringGetTextDatum(nsp);
-		args[1] = ObjectIdGetDatum(parent);
-		lookalikes = dedup_query_column(
-			"WITH g AS (SELECT * FROM dedup.duplicate_groups(ARRAY[$1]::pg_catalog.name[]))"
-			"SELECT g.tbl::pg_catalog.oid::pg_catalog.text FROM g"
-			" WHERE g.group_id OPERATOR(pg_catalog.=)"
-			"       (SELECT h.group_id FROM g h WHERE h.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) $2)"
-			"   AND g.tbl::pg_catalog.oid OPERATOR(pg_catalog.<>) $2"
-			"   AND g.role OPERATOR(pg_catalog.<>) 'extension'"
-			" ORDER BY g.tbl::pg_catalog.text", 2, types, args, NULL);
-	}
-
-	dedup_lock_tree(parent, AccessExclusiveLock);
-	dedup_check_target(parent, "unpartition");
+	foreach(lc, find_all_inheritors(u->parent, NoLock, NULL))
+		if (get_rel_relkind(lfirst_oid(lc)) == RELKIND_FOREIGN_TABLE)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("cannot unpartition \"%s\" because its partition \"%s\" is a foreign table",
+							get_rel_name(u->parent), get_rel_name(lfirst_oid(lc))),
+					 errdetail("Its rows live on another server; dedup cannot move and count them exactly. Nothing was changed.")));
 
 	/* dependents of single partitions cannot come back */
-	types[0] = OIDOID;
-	args[0] = ObjectIdGetDatum(parent);
 	blockers = dedup_query_column(
 		"SELECT pg_catalog.format('%s %s depends on partition %s', d->>'kind', d->>'name', t.relid::pg_catalog.regclass)"
 		"  FROM pg_catalog.pg_partition_tree($1) t,"
@@ -121,113 +132,297 @@ unpartition_internal(Oid parent, bool absorb)
 			appendStringInfo(&detail, "%s\n", (char *) lfirst(lc));
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("cannot unpartition \"%s\" because objects depend on its partitions", name),
+				 errmsg("cannot unpartition \"%s\" because objects depend on its partitions", get_rel_name(u->parent)),
 				 errdetail_internal("%sNothing was changed.", detail.data),
-				 errhint("Drop or redefine them on \"%s\" itself first.", name)));
+				 errhint("Drop or redefine them on \"%s\" itself first.", get_rel_name(u->parent))));
 	}
+	u->seqs = dedup_lock_sequences(u->parent);
+	u->cols = dedup_column_names(u->parent);
+}
 
-	/* capture, back up, drop */
-	types[0] = REGCLASSOID;
-	args[0] = ObjectIdGetDatum(parent);
-	definition = dedup_query_value("SELECT dedup._table_definition($1, true)::pg_catalog.text",
-								   1, types, args);
-	steps = dedup_query_column("SELECT dedup._partition_extras($1)", 1, types, args, NULL);
-	cols = dedup_column_names(parent);
-	bakid = dedup_backup_relation(parent, NULL);
-	sql = lappend(sql, psprintf("SELECT dedup.backup_table(%s)", quote_literal_cstr(qual)));
-	dedup_fingerprint_relation(bakid, cols, &want);
-	plan = dedup_plan_drop(parent, true);
-	drop_id = psprintf(INT64_FORMAT, dedup_execute_drop(plan, false));
-	sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s, cascade => true)  -- rows kept in %s",
-								quote_literal_cstr(qual), dedup_qualified_name(bakid)));
+/* back_up: every row, into a journaled backup (a step). */
+static void
+back_up(Unpartition *u)
+{
+	u->backup = dedup_backup_relation(u->parent, NULL, &u->backup_entry);
+	if (u->backup_entry == 0)
+		u->backup_entry = dedup_journal_backup_of(u->backup)->entry;
+	dedup_fingerprint_relation(u->backup, u->cols, &u->want);
+}
+
+/*
+ * replace
+ *		On entry the tree is locked and backed up.  On exit the plain table
+ *		has the tree's name, rows, definition and dependents, and u->parent
+ *		is its OID.
+ */
+static void
+replace(Unpartition *u)
+{
+	Oid			types[1] = {REGCLASSOID};
+	Datum		args[1] = {ObjectIdGetDatum(u->parent)};
+	DedupDropPlan *plan;
+	StringInfoData ins;
+	ListCell   *lc;
+	List	   *steps;
+	DedupAs		as;
+	char	   *owner_name;
+
+	/* read before the drop: the definition as one plain table, the partitions' extras */
+	u->definition = dedup_query_value("SELECT dedup._table_definition($1, true)::pg_catalog.text",
+									  1, types, args);
+	u->extras = dedup_query_column("SELECT dedup._partition_extras($1)", 1, types, args, NULL);
+	plan = dedup_plan_drop(u->parent, true);
+	u->drop_entry = dedup_execute_drop(plan, false, u->backup_entry);
+	u->sql = lappend(u->sql, psprintf("DROP TABLE %s  -- with its partitions and dependents, journaled", u->qual));
+
+	/* the plain table: sequences, CREATE, owner; its rows; then the rest */
 	types[0] = TEXTOID;
-
-	/* the plain table: sequences and CREATE ... */
-	args[0] = CStringGetTextDatum(definition);
-	foreach(lc, dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text("
+	args[0] = CStringGetTextDatum(u->definition);
+	foreach(lc, dedup_query_column("SELECT s FROM pg_catalog.jsonb_array_elements_text("
 								   "  ($1::pg_catalog.jsonb->'pre') OPERATOR(pg_catalog.||)"
-								   "  pg_catalog.jsonb_build_array($1::pg_catalog.jsonb->>'create'))",
-								   1, types, args, NULL))
-		dedup_exec_logged(&sql, (char *) lfirst(lc));
-	newid = dedup_lookup_relation(qual);
+								   "  pg_catalog.jsonb_build_array($1::pg_catalog.jsonb->>'create', $1::pg_catalog.jsonb->>'owner_sql')) s"
+								   " WHERE s IS NOT NULL", 1, types, args, NULL))
+		dedup_exec_logged(&u->sql, (char *) lfirst(lc));
+	u->parent = dedup_lookup_relation(u->qual);
+	if (!OidIsValid(u->parent))
+		elog(ERROR, "dedup: could not create the plain table %s", u->qual);
 
-	/* ... its rows, before any trigger, index or constraint exists ... */
 	initStringInfo(&ins);
-	foreach(lc, cols)
+	foreach(lc, u->cols)
 	{
 		char	   *c = (char *) lfirst(lc);
 
-		if (get_attgenerated(newid, get_attnum(newid, c)) == '\0')
+		if (get_attgenerated(u->parent, get_attnum(u->parent, c)) == '\0')
 			appendStringInfo(&ins, "%s%s", ins.len ? ", " : "", quote_identifier(c));
 	}
-	dedup_exec_logged(&sql, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
-									 qual, ins.data, ins.data, dedup_qualified_name(bakid)));
-
-	/* ... then everything else of its definition, the partitions' own
-	 * indexes and foreign keys, and what was dropped with it */
-	foreach(lc, dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'post')",
-								   1, types, args, NULL))
-		dedup_exec_logged(&sql, (char *) lfirst(lc));
-	foreach(lc, steps)
-		dedup_exec_logged(&sql, (char *) lfirst(lc));
-	args[0] = CStringGetTextDatum(plan->definition);
-	foreach(lc, dedup_query_column("SELECT s FROM pg_catalog.jsonb_array_elements($1::pg_catalog.jsonb->'dependents')"
-								   "       WITH ORDINALITY AS x(d, n),"
-								   "  pg_catalog.jsonb_array_elements_text(x.d->'create') WITH ORDINALITY AS y(s, m)"
-								   " ORDER BY x.n, y.m", 1, types, args, NULL))
-		dedup_exec_logged(&sql, (char *) lfirst(lc));
-
-	/* every row, and nothing else */
-	CommandCounterIncrement();
-	dedup_fingerprint_relation(newid, cols, &have);
-	if (!dedup_fp_equal(&want, &have))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("the rows of \"%s\" do not match its backup after unpartitioning", name),
-				 errdetail("The backup holds " INT64_FORMAT " rows (fingerprint %s); the table holds " INT64_FORMAT " (fingerprint %s). Nothing was changed.",
-						   want.rows, dedup_fp_hex(&want), have.rows, dedup_fp_hex(&have))));
-
-	/* the standalone look-alikes: empty ones dropped, others merged in */
-	foreach(lc, lookalikes)
 	{
-		Oid			other = (Oid) strtoul((char *) lfirst(lc), NULL, 10);
-		char	   *otherq = dedup_qualified_name(other);
-		DedupUnknown why;
+		char	   *stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
+									u->qual, ins.data, ins.data, dedup_qualified_name(u->backup));
 
-		if (dedup_count_rows(other, AccessExclusiveLock, false, 1, false, &why) == 0)
-		{
-			(void) dedup_drop_relation(other, false, true);
-			sql = lappend(sql, psprintf("SELECT dedup.drop_if_empty(%s)",
-										quote_literal_cstr(otherq)));
-		}
-		else
-		{
-			int64		i,
-						p,
-						c;
-
-			sql = lappend(sql, psprintf("SELECT dedup.merge_rows(%s, %s, drop_source => true)",
-										quote_literal_cstr(otherq), quote_literal_cstr(qual)));
-			dedup_merge(other, newid, NULL, true, &i, &p, &c);
-		}
-		absorbed = lappend(absorbed, otherq);
+		dedup_become(u->owner, &as);
+		dedup_exec(stmt);
+		u->rows.count = (int64) SPI_processed;
+		dedup_rows_written(&u->rows);
+		dedup_unbecome(&as);
+		u->sql = lappend(u->sql, stmt);
 	}
 
-	rows = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", qual),
+	/* constraints, indexes and the partitions' own ones run user code: as the owner */
+	owner_name = GetUserNameFromId(u->owner, false);
+	steps = NIL;
+	foreach(lc, dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'build')",
+								   1, types, args, NULL))
+		steps = lappend(steps, dedup_step((char *) lfirst(lc), owner_name));
+	foreach(lc, dedup_query_column("SELECT pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'post')",
+								   1, types, args, NULL))
+		steps = lappend(steps, dedup_step((char *) lfirst(lc), NULL));
+	foreach(lc, u->extras)
+		steps = lappend(steps, dedup_step((char *) lfirst(lc), owner_name));
+	dedup_run_steps(0, steps, &u->sql);
+
+	/* what depended on the tree */
+	args[0] = CStringGetTextDatum(plan->definition);
+	dedup_run_steps(0, dedup_query_rows("SELECT s.sql, s.run_as FROM dedup._undo_steps("
+										"  pg_catalog.jsonb_build_object('dependents', $1::pg_catalog.jsonb->'dependents')) s",
+										1, types, args), &u->sql);
+}
+
+/* prove: the plain table holds exactly the rows of the backup. */
+static void
+prove(Unpartition *u)
+{
+	DedupFingerprint have;
+
+	CommandCounterIncrement();
+	dedup_fingerprint_relation(u->parent, u->cols, &have);
+	if (!dedup_fp_equal(&u->want, &have))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the rows of \"%s\" do not match its backup after unpartitioning", get_rel_name(u->parent)),
+				 errdetail("The backup holds " INT64_FORMAT " rows (fingerprint %s); the table holds " INT64_FORMAT " (fingerprint %s). Nothing was changed.",
+						   u->want.rows, dedup_fp_hex(&u->want), have.rows, dedup_fp_hex(&have))));
+	/* the recreated table's sequences, past every value it holds now */
+	u->seqs = dedup_lock_sequences(u->parent);
+	dedup_advance_sequences(u->seqs, u->owner, &u->sql);
+}
+
+/* A look-alike's way into the plain table, tried in a subtransaction. */
+typedef struct Absorb
+{
+	Oid			table;
+	Oid			into;
+	bool		empty;
+} Absorb;
+
+static void
+absorb_one(void *arg)
+{
+	Absorb	   *a = (Absorb *) arg;
+	int64		i,
+				p,
+				c;
+
+	if (a->empty)
+	{
+		if (dedup_drop_relation(a->table, false, true, 0) == 0)
+			elog(ERROR, "dedup: \"%s\" is no longer empty", get_rel_name(a->table));
+	}
+	else
+		dedup_merge(a->table, a->into, NULL, true, &i, &p, &c);
+}
+
+/*
+ * absorb: the standalone look-alikes, each its own step.  Only tables of
+ * the table's owner that are not backups; one that cannot go without
+ * losing something is kept, with a notice.
+ */
+static void
+absorb(Unpartition *u)
+{
+	ListCell   *lc;
+
+	foreach(lc, u->lookalikes)
+	{
+		Absorb		a;
+		char	   *why = NULL;
+		char	   *q;
+		DedupUnknown unknown;
+
+		a.table = lfirst_oid(lc);
+		a.into = u->parent;
+		if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(a.table)))
+			continue;
+		q = dedup_qualified_name(a.table);
+		if (dedup_rel_owner(a.table) != u->owner || dedup_journal_backup_of(a.table) != NULL ||
+			dedup_named_like_backup(get_rel_name(a.table)))
+			continue;
+		a.empty = dedup_count_rows(a.table, AccessShareLock, false, 1, false, &unknown) == 0;
+		if (dedup_try(absorb_one, &a, &why))
+			u->absorbed = lappend(u->absorbed, q);
+		else
+		{
+			u->kept = lappend(u->kept, psprintf("%s: %s", q, why));
+			ereport(NOTICE,
+					(errmsg("look-alike %s was kept", q),
+					 errdetail("%s", why)));
+		}
+	}
+}
+
+/* unpartition as one journaled action: the phase controller. */
+static int64
+unpartition_internal(Oid parent, bool absorb_lookalikes)
+{
+	DedupAction *act = dedup_action_begin("unpartition");
+	Unpartition u;
+	StringInfoData d;
+	int64		rows;
+
+	memset(&u, 0, sizeof(u));
+	u.parent = parent;
+	u.absorb = absorb_lookalikes;
+
+	lock_and_check(&u);
+	back_up(&u);
+	replace(&u);
+	prove(&u);
+	absorb(&u);
+
+	rows = pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", u.qual),
 										   0, NULL, NULL));
+	dedup_action_touch(act, u.qual);
 	initStringInfo(&d);
 	appendStringInfoChar(&d, '{');
-	dedup_json_str(&d, "table", qual);
-	dedup_json_str(&d, "backup", dedup_qualified_name(bakid));
-	dedup_json_raw(&d, "drop_entry", drop_id);
-	dedup_json_raw(&d, "partition_rows", psprintf(INT64_FORMAT, want.rows));
-	dedup_json_raw(&d, "carried_from_partitions", dedup_json_array(steps));
-	dedup_json_raw(&d, "absorbed", dedup_json_array(absorbed));
-	dedup_json_raw(&d, "rows", psprintf(INT64_FORMAT, rows));
-	dedup_json_raw(&d, "sql", dedup_json_array(sql));
+	dedup_json_str(&d, "table", u.qual);
+	dedup_json_str(&d, "backup", dedup_qualified_name(u.backup));
+	dedup_json_raw(&d, "backup_entry", psprintf(INT64_FORMAT, u.backup_entry));
+	dedup_json_raw(&d, "drop_entry", psprintf(INT64_FORMAT, u.drop_entry));
+	dedup_json_raw(&d, "partition_rows", psprintf(INT64_FORMAT, u.want.rows));
+	dedup_json_raw(&d, "carried_from_partitions", dedup_json_array(u.extras));
+	dedup_json_raw(&d, "absorbed", dedup_json_array(u.absorbed));
+	dedup_json_raw(&d, "kept", dedup_json_array(u.kept));
+	dedup_rows_json(&d, "rows", u.qual, &u.rows);
+	dedup_json_raw(&d, "sequences", dedup_sequences_json(u.seqs));
+	dedup_json_raw(&d, "sql", dedup_json_array(u.sql));
 	appendStringInfoChar(&d, '}');
-	dedup_journal_write("unpartition", qual, d.data);
+	(void) dedup_action_end(act, u.qual, d.data);
 	return rows;
+}
+
+/*
+ * Undo of an unpartition: the absorbed look-alikes come back first (their
+ * steps); then, when the plain table's rows are still the ones unpartition
+ * wrote, the plain table goes with the dependents it was given, and the
+ * partitioned table comes back from the journaled drop with its rows from
+ * the backup; the backup goes last.
+ */
+char *
+dedup_undo_unpartition(int64 id, List **sql)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(id)};
+	List	   *r = dedup_journal_rows("SELECT j.detail->>'table', (j.detail->>'drop_entry'), NULL, NULL, NULL,"
+									   "       j.detail->>'backup'"
+									   "  FROM dedup.journal j WHERE j.id OPERATOR(pg_catalog.=) $1", 1, types, args);
+	char	  **e = (char **) linitial(r);
+	char	   *qual = e[0];
+	int64		drop_entry = pg_strtoint64(e[1]);
+	Oid			plain;
+	char	   *cols;
+	ListCell   *lc;
+
+	/* the look-alikes it absorbed: the steps after the drop, last first */
+	foreach(lc, dedup_journal_rows("SELECT c.id FROM dedup.journal c, dedup.journal j"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1 AND c.parent OPERATOR(pg_catalog.=) j.id"
+								   "   AND c.id OPERATOR(pg_catalog.>) (j.detail->>'drop_entry')::pg_catalog.int8"
+								   " ORDER BY c.id DESC", 1, types, args))
+		(void) dedup_undo_entry(pg_strtoint64(((char **) lfirst(lc))[0]), sql);
+
+	plain = dedup_lookup_relation(qual);
+	if (!OidIsValid(plain))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": table %s no longer exists", id, qual),
+				 errdetail("Nothing was changed.")));
+	dedup_check_target(plain, "undo the unpartitioning of");
+	dedup_lock_tree(plain, AccessExclusiveLock);
+	cols = dedup_quoted_list(dedup_column_names(plain));
+	if (dedup_rows_differ(psprintf("SELECT ROW(%s)::pg_catalog.text FROM %s", cols, qual),
+						  psprintf("SELECT ROW(%s)::pg_catalog.text FROM %s", cols, e[5]),
+						  dedup_rel_owner(plain)) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot undo journal entry " INT64_FORMAT ": rows of %s were written since", id, qual),
+				 errdetail("It no longer holds exactly the rows of its backup %s. Undoing would lose what was written since. Nothing was changed.", e[5]),
+				 errhint("Restore from the journaled backup with dedup.restore_backup() instead.")));
+
+	/* the plain table and what it was given of the tree's dependents */
+	args[0] = Int64GetDatum(drop_entry);
+	foreach(lc, dedup_journal_rows("SELECT d->>'drop', d->>'name', d->>'kind' FROM dedup.journal j,"
+								   "       pg_catalog.jsonb_array_elements(j.detail->'dependents') WITH ORDINALITY t(d, n)"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1 AND d->>'drop' IS NOT NULL"
+								   " ORDER BY t.n DESC", 1, types, args))
+	{
+		char	  **dep = (char **) lfirst(lc);
+
+		if (strcmp(dep[2], "view") != 0 && strcmp(dep[2], "materialized view") != 0)
+			dedup_exec_logged(sql, dep[0]);
+		else if (OidIsValid(dedup_lookup_relation(dep[1])))
+			dedup_exec_logged(sql, dep[0]);
+	}
+	dedup_exec_logged(sql, psprintf("DROP TABLE %s", qual));
+
+	/* the tree with its rows, then the backup */
+	dedup_undo_children_upto(id, drop_entry, sql);
+	return psprintf("recreated partitioned table %s", qual);
+}
+
+/* The body of dedup.unpartition() under dedup_call(). */
+static void
+unpartition_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	*(int64 *) result = unpartition_internal(PG_GETARG_OID(0), PG_GETARG_BOOL(1));
 }
 
 /*
@@ -240,20 +435,8 @@ unpartition_internal(Oid parent, bool absorb)
 Datum
 dedup_unpartition(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = CurrentMemoryContext;
-	volatile int64 result = 0;
+	int64		result = 0;
 
-	PG_TRY();
-	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "dedup: SPI_connect failed");
-		result = unpartition_internal(PG_GETARG_OID(0), PG_GETARG_BOOL(1));
-		SPI_finish();
-	}
-	PG_CATCH();
-	{
-		dedup_rethrow_unchanged(cxt);
-	}
-	PG_END_TRY();
+	dedup_call(fcinfo, unpartition_body, &result);
 	PG_RETURN_INT64(result);
 }
