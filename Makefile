@@ -12,6 +12,7 @@ OBJS = \
 	src/naming.o \
 	src/grouping.o \
 	src/emptiness.o \
+	src/usage.o \
 	src/inventory.o \
 	src/discovery.o \
 	src/journal.o \
@@ -27,7 +28,8 @@ OBJS = \
 	src/merge.o \
 	src/merge_extension.o \
 	src/merge_members.o \
-	src/unpartition.o
+	src/unpartition.o \
+	src/objects.o
 
 EXTENSION = dedup
 DATA = dedup--1.0.sql
@@ -36,16 +38,19 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale pagila safe_ops undo_catalog merge_rows unpartition merge_extension merge_members assert_paths
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discovery_verdicts pagila realworld safe_ops undo_catalog merge_rows unpartition merge_extension merge_members safety_rows safety_access hostile_names duplicate_objects duplicate_lints duplicate_objects_pagila assert_paths
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.
-ISOLATION = discovery_locks drop_if_empty backup_table merge_rows unpartition merge_extension restore_undo merge_sequences
+ISOLATION = discovery_locks drop_if_empty drop_backup backup_table merge_rows unpartition merge_extension restore_undo merge_sequences merge_snapshot unpartition_rename merge_privileges duplicate_objects
 ISOLATION_OPTS = --inputdir=test --load-extension=dedup
 
 # The Pagila sample database shipped beside the project (see ../shared/realworld/pagila).
 PAGILA_DIR ?= $(abspath $(srcdir)/../shared/realworld/pagila)
 export PAGILA_DIR
+# The real public schemas beside it (../shared/realworld/<name>/load.sql): test realworld.
+REALWORLD_DIR ?= $(abspath $(srcdir)/../shared/realworld)
+export REALWORLD_DIR
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)

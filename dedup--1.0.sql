@@ -47,7 +47,8 @@ RETURNS TABLE (
     row_count bigint,
     similarity real,
     evidence text[],
-    verdict text)
+    verdict text,
+    strength text)
 AS 'MODULE_PATHNAME', 'dedup_duplicate_groups'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
@@ -63,7 +64,9 @@ RETURNS TABLE (
     duplicate regclass,
     safe_to_drop boolean,
     blockers text[],
-    drop_order int)
+    drop_order int,
+    strength text,
+    verdict text)
 AS 'MODULE_PATHNAME', 'dedup_find_empty_duplicates'
 LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
@@ -104,8 +107,37 @@ AS 'MODULE_PATHNAME', 'dedup_journal_append_only'
 LANGUAGE C SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup._journal_append_only() FROM PUBLIC;
 
-CREATE TRIGGER journal_append_only BEFORE UPDATE OR DELETE ON dedup.journal
+-- Rows are added only by dedup (as the journal's owner) and never changed,
+-- whatever privileges someone was granted on the table.
+CREATE TRIGGER journal_append_only BEFORE INSERT OR UPDATE OR DELETE ON dedup.journal
 FOR EACH ROW EXECUTE FUNCTION dedup._journal_append_only();
+CREATE TRIGGER journal_no_truncate BEFORE TRUNCATE ON dedup.journal
+FOR EACH STATEMENT EXECUTE FUNCTION dedup._journal_append_only();
+
+-- Default privileges (ALTER DEFAULT PRIVILEGES without IN SCHEMA) gave the
+-- schema, the journal and its sequence to their grantees as they were
+-- created: CREATE on the schema would let a role plant an overload of one
+-- of dedup's functions, INSERT on the journal a forged entry.  Only the
+-- owner keeps any privilege.
+DO $$
+DECLARE
+  r record;
+BEGIN
+  FOR r IN
+    SELECT 'SCHEMA' AS kind, pg_catalog.quote_ident(n.nspname) AS obj, a.grantee
+      FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
+     WHERE n.nspname OPERATOR(pg_catalog.=) 'dedup' AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner
+    UNION
+    SELECT CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.oid::pg_catalog.regclass::pg_catalog.text, a.grantee
+      FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'dedup'::pg_catalog.regnamespace
+       AND c.relkind IN ('r', 'S') AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+  LOOP
+    EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %s', r.kind, r.obj,
+                              CASE r.grantee WHEN 0 THEN 'PUBLIC'
+                                   ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r.grantee)) END);
+  END LOOP;
+END $$;
 
 -- Definition capture (internal) ---------------------------------------------
 -- The underscore functions are called by dedup's own functions through SQL,
@@ -264,7 +296,7 @@ post AS (
              FROM c, pol JOIN pg_description d ON d.classoid = 'pg_policy'::regclass AND d.objoid = pol.oid
   -- owner and privileges (the new table may have received default privileges)
   UNION ALL SELECT 19, format('ALTER TABLE %s OWNER TO %I', q, owner), '' FROM c
-  UNION ALL SELECT 20, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)', q, relacl, 'TABLE'), '' FROM c
+  UNION ALL SELECT 20, format('SELECT dedup._set_acl(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)', q, relacl, 'TABLE'), '' FROM c
   UNION ALL SELECT 21, format('GRANT %s (%I) ON TABLE %s TO %s%s', a.privilege_type, cols.attname, c.q,
                               CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
                               CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), cols.attname
@@ -273,7 +305,7 @@ post AS (
   UNION ALL SELECT 22, format('ALTER SEQUENCE %s OWNER TO %I', o.q, o.owner), o.q FROM ownseq o
   UNION ALL SELECT 23, format('ALTER SEQUENCE %s OWNED BY %s.%I', o.q, c.q, cols.attname), o.q
              FROM c, ownseq o JOIN cols ON cols.attnum = o.attnum
-  UNION ALL SELECT 24, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)', q, relacl, 'SEQUENCE'), q
+  UNION ALL SELECT 24, format('SELECT dedup._set_acl(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)', q, relacl, 'SEQUENCE'), q
              FROM (SELECT q, relacl FROM ownseq UNION ALL SELECT q, relacl FROM idseq) s
   UNION ALL SELECT 25, format('SELECT pg_catalog.setval(%L::regclass, %s, true)', q, last_value), q
              FROM (SELECT q, last_value FROM ownseq UNION ALL SELECT q, last_value FROM idseq) s
@@ -368,7 +400,7 @@ deps AS (
                               FROM pg_description d JOIN pg_attribute a ON a.attrelid = d.objoid AND a.attnum = d.objsubid
                              WHERE d.classoid = 'pg_class'::regclass AND d.objoid = views.oid AND d.objsubid > 0
                   UNION ALL SELECT 7, format('ALTER TABLE %s OWNER TO %I', views.q, views.owner)
-                  UNION ALL SELECT 8, format('SELECT dedup._set_acl(%L::regclass, %L::aclitem[], %L)',
+                  UNION ALL SELECT 8, format('SELECT dedup._set_acl(%L::pg_catalog.regclass, %L::pg_catalog.aclitem[], %L::pg_catalog.text)',
                                              views.q, views.relacl, 'TABLE')) s) AS post
     FROM views
   UNION ALL
@@ -477,14 +509,16 @@ ORDER BY 1
 $$;
 
 -- The statements that undo a journaled drop, in order, each with the role
--- it runs as (NULL: the caller): every table's sequences, CREATE and owner
--- (parents first), then its constraints and indexes as its owner and the
--- rest of its definition (children first), then the dependents.
-CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS TABLE (sql text, run_as text)
+-- it runs as (NULL: the caller) and its phase: 1, every table's sequences,
+-- CREATE and owner (parents first); 2, its constraints and indexes as its
+-- owner and the rest of its definition (children first): an undo puts the
+-- rows back between 1 and 2, so that indexes are built once and foreign
+-- keys checked once; 3, the dependents.
+CREATE FUNCTION dedup._undo_steps(detail jsonb) RETURNS TABLE (sql text, run_as text, phase int)
 LANGUAGE sql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-SELECT s, r FROM (
+SELECT s, r, phase FROM (
   SELECT 1 AS phase, t.ord, p.n, p.s, NULL::text AS r
     FROM jsonb_array_elements(detail -> 'tables') WITH ORDINALITY t(d, ord),
          jsonb_array_elements_text((t.d -> 'pre')
@@ -571,6 +605,15 @@ REVOKE ALL ON FUNCTION dedup.drop_if_empty(regclass, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.drop_if_empty(regclass, boolean) IS
 'drop a table only if no row is visible once writers and readers are locked out; journaled, undoable';
 
+CREATE FUNCTION dedup.drop_backup(tbl regclass, force boolean DEFAULT false)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'dedup_drop_backup'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp SET row_security = off;
+REVOKE ALL ON FUNCTION dedup.drop_backup(regclass, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION dedup.drop_backup(regclass, boolean) IS
+'drop a backup (journaled by backup_table, or named as one) once every row of it is in its source; force drops it anyway; journaled';
+
 CREATE FUNCTION dedup.restore_backup(backup regclass, target regclass DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'dedup_restore_backup'
@@ -601,6 +644,13 @@ CREATE FUNCTION dedup._compat_delete() RETURNS trigger
 AS 'MODULE_PATHNAME', 'dedup_compat_delete'
 LANGUAGE C SET search_path = pg_catalog, pg_temp;
 REVOKE ALL ON FUNCTION dedup._compat_insert(), dedup._compat_delete() FROM PUBLIC;
+
+-- True when each pair of arguments holds the same stored value (or both are
+-- null): record_image_eq() of two rows without forming them.  Used in the
+-- comparisons of missing_rows and merge_rows.
+CREATE FUNCTION dedup._same_values(VARIADIC "any") RETURNS boolean
+AS 'MODULE_PATHNAME', 'dedup_same_values'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 
 CREATE FUNCTION dedup.missing_rows(source regclass, keeper regclass, key name[] DEFAULT NULL)
 RETURNS TABLE (status text, row_data jsonb)
@@ -671,3 +721,76 @@ $$;
 REVOKE ALL ON FUNCTION dedup.merge_members(text, text, text[]) FROM PUBLIC;
 COMMENT ON FUNCTION dedup.merge_members(text, text, text[]) IS
 'the whole consolidation of a keeper, its 1:1 extension and its look-alikes, in one transaction, one row per step';
+
+-- Duplicate schema objects and drift (read-only) ---------------------------
+-- Indexes, constraints, policies and triggers that repeat another one of the
+-- same table, with the statement that drops the repeat, and how two
+-- look-alike tables differ.  Like the discovery functions they keep EXECUTE
+-- for PUBLIC; the schema's USAGE gates them.
+
+CREATE FUNCTION dedup.duplicate_indexes(schemas name[] DEFAULT NULL)
+RETURNS TABLE (
+    tbl regclass,
+    index regclass,
+    duplicate_of regclass,
+    kind text,
+    index_bytes bigint,
+    drop_sql text)
+AS 'MODULE_PATHNAME', 'dedup_duplicate_indexes'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.duplicate_indexes(name[]) IS
+'indexes identical to another of their table, non-unique btrees that lead a longer one, and invalid indexes';
+
+CREATE FUNCTION dedup.duplicate_constraints(schemas name[] DEFAULT NULL)
+RETURNS TABLE (
+    tbl regclass,
+    constraint_name name,
+    duplicate_of name,
+    definition text,
+    drop_sql text)
+AS 'MODULE_PATHNAME', 'dedup_duplicate_constraints'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.duplicate_constraints(name[]) IS
+'constraints with the same type and definition as another of their table, under another name';
+
+CREATE FUNCTION dedup.duplicate_policies(schemas name[] DEFAULT NULL)
+RETURNS TABLE (
+    tbl regclass,
+    policy name,
+    duplicate_of name,
+    kind text,
+    detail text,
+    drop_sql text)
+AS 'MODULE_PATHNAME', 'dedup_duplicate_policies'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.duplicate_policies(name[]) IS
+'identical row level security policies, and permissive policies that apply to one role for one command';
+
+CREATE FUNCTION dedup.duplicate_triggers(schemas name[] DEFAULT NULL)
+RETURNS TABLE (
+    tbl regclass,
+    trigger_name name,
+    duplicate_of name,
+    definition text,
+    drop_sql text)
+AS 'MODULE_PATHNAME', 'dedup_duplicate_triggers'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.duplicate_triggers(name[]) IS
+'triggers that fire the same function the same way as another of their table, under another name';
+
+CREATE FUNCTION dedup.compare_tables(a regclass, b regclass)
+RETURNS TABLE (
+    object_type text,
+    object_name text,
+    in_a text,
+    in_b text,
+    difference text)
+AS 'MODULE_PATHNAME', 'dedup_compare_tables'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION dedup.compare_tables(regclass, regclass) IS
+'how two tables differ: columns, constraints, indexes, policies, triggers, RLS and grants';

@@ -146,7 +146,8 @@ INSERT INTO people_tmp VALUES (1, 'Ann');
 SELECT tbl, role, row_count, verdict FROM dedup.duplicate_groups('{r}');
 DROP TABLE people, people_old, people_new, people_copy, people_tmp;
 
--- 1:1 extensions join the base's group and are never empty duplicates. ---
+-- 1:1 extensions are never empty duplicates; two of one base (disjoint
+-- columns) are subtypes of a supertype, not copies: no group. ---
 CREATE TABLE accounts (id int PRIMARY KEY, email text);
 CREATE TABLE account_settings (account_id int PRIMARY KEY REFERENCES accounts, theme text);
 CREATE TABLE account_flags (id int PRIMARY KEY REFERENCES accounts, flag text);

@@ -118,6 +118,13 @@ UPDATE community_members SET full_name = 'Member ' || id;
 UPDATE community_members SET full_name = 'Someone Else' WHERE id = 7;
 UPDATE community_members SET full_name = NULL WHERE id = 8;
 SELECT * FROM dedup.merge_extension('members', 'community_members');
+-- A CHECK of the extension must also hold for members without a community
+-- row (its columns are NULL there): proven before the swap, or refused.
+ALTER TABLE community_members ADD CONSTRAINT mentor_known CHECK (is_mentor IS NOT NULL);
+INSERT INTO members (id, email, full_name) VALUES (500, 'lonely@example.org', 'No community row');
+SELECT * FROM dedup.merge_extension('members', 'community_members', on_conflict => 'keep_base');
+DELETE FROM members WHERE id = 500;
+ALTER TABLE community_members DROP CONSTRAINT mentor_known;
 -- A role would read through members what it could not read before: refused,
 -- role by role, unless exactly that outcome is accepted.
 REVOKE SELECT ON community_members FROM authenticated;
@@ -141,12 +148,13 @@ SELECT attname, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin,
        col_description(attrelid, attnum) AS comment
   FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum
  WHERE attrelid = 'members'::regclass AND attnum > 5 AND NOT attisdropped ORDER BY attnum;
-SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+-- (CHECKs and foreign keys that held are valid: proven before the swap)
+SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint
  WHERE conrelid = 'members'::regclass AND contype IN ('c', 'u') ORDER BY 1;
 SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'members'::regclass ORDER BY 1;
 -- The foreign key that pointed at the extension points at members, its
 -- ON DELETE SET NULL (member_id) kept.
-SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'badges'::regclass AND contype = 'f';
+SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint WHERE conrelid = 'badges'::regclass AND contype = 'f';
 -- The identity goes on where it was: the application's next insert works.
 INSERT INTO members (email, full_name) VALUES ('next@example.org', 'Next') RETURNING id, bio, is_mentor;
 DELETE FROM members WHERE email = 'next@example.org';
@@ -197,6 +205,53 @@ INSERT INTO community_members (id, bio) VALUES (9999, 'nobody');
 -- the rows changed since: the undo refuses rather than lose that
 SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_extension';
 
+-- Writers through the old name need no more than they can do. ------------
+-- An INSERT through the old name sets the extension's values on the base
+-- row as the writer (never as anyone else: that would change a base row
+-- its privileges or policies keep it from changing), reading only the key
+-- and those columns, or the NOT NULL columns it leaves empty.  ws_member
+-- may read the base's key and email but not its name: it keeps inserting
+-- through the old name.  ws_writer could INSERT into the extension but
+-- cannot read or update the base: it would lose that, so the merge refuses,
+-- naming it, unless exactly that outcome is accepted.
+CREATE TABLE ws_people (id int PRIMARY KEY, email text NOT NULL, name text);
+CREATE TABLE ws_profile (id int PRIMARY KEY REFERENCES ws_people, bio text);
+INSERT INTO ws_people VALUES (1, 'a@example.org', 'A'), (2, 'b@example.org', 'B'), (3, 'c@example.org', 'C');
+INSERT INTO ws_profile VALUES (1, 'first');
+SET client_min_messages = warning;
+CREATE ROLE ws_member;
+CREATE ROLE ws_writer;
+RESET client_min_messages;
+GRANT SELECT (id, email), INSERT ON ws_people TO ws_member;
+GRANT SELECT, INSERT, UPDATE ON ws_profile TO ws_member;
+GRANT INSERT ON ws_people, ws_profile TO ws_writer;
+CREATE FUNCTION pg_temp.ws_writes() RETURNS TABLE (r name, stmt text, result text) LANGUAGE sql AS $$
+SELECT r, s, pg_temp.try(r, s)
+  FROM unnest(ARRAY['ws_member', 'ws_writer']::name[]) r,
+       unnest(ARRAY['INSERT INTO ws_profile (id, bio) VALUES (2, ''second'')',
+                    'INSERT INTO ws_profile (id, bio) VALUES (1, ''again'') ON CONFLICT DO NOTHING']) s
+$$;
+SELECT * FROM pg_temp.ws_writes() ORDER BY 1, 2;
+SELECT * FROM dedup.merge_extension('ws_people', 'ws_profile', backup => false);
+BEGIN;
+SET LOCAL dedup.accept_access_change = 'f8426005';
+SELECT columns_added, rows_merged FROM dedup.merge_extension('ws_people', 'ws_profile', backup => false);
+COMMIT;
+SELECT * FROM pg_temp.ws_writes() ORDER BY 1, 2;
+SET ROLE ws_member;
+INSERT INTO ws_profile (id, bio) VALUES (3, 'third');
+RESET ROLE;
+SELECT id, email, name, bio FROM ws_people ORDER BY id;
+-- A row whose values the base's policies do not let the writer update: the
+-- INSERT is an error, not a silent no-op.
+ALTER TABLE ws_people ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ws_read ON ws_people FOR SELECT USING (true);
+CREATE POLICY ws_update ON ws_people FOR UPDATE USING (id <> 2);
+SET ROLE ws_member;
+INSERT INTO ws_profile (id, bio) VALUES (2, 'not mine');
+RESET ROLE;
+SELECT id, bio FROM ws_people WHERE id = 2;
+
 -- Hostile names: bars and quotes in table, column, constraint and index
 -- names, and CHECKs that use ||.
 CREATE TABLE "Ba|se" ("I|d" int PRIMARY KEY, "N""ame" text CONSTRAINT "n|""n" CHECK ("N""ame" || 'x' <> 'x'));
@@ -216,4 +271,4 @@ SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_extension';
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE dedup_merge_ext;
-DROP ROLE member_user;
+DROP ROLE member_user, ws_member, ws_writer;

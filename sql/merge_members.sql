@@ -82,6 +82,32 @@ SELECT a.r, a.stmt, b.result AS before, a.result AS after
   FROM pg_temp.matrix() a JOIN access_before b USING (r, stmt)
  WHERE a.result IS DISTINCT FROM b.result ORDER BY 1, 2;
 
+-- A look-alike that needs nothing of the extension (all its columns are
+-- members') is merged before it: readers of members never wait for it.  The
+-- extension's rebuild keeps each row's stamp, so one undo still finds the
+-- rows the look-alike gave.
+CREATE TABLE members_v2 (LIKE members);
+INSERT INTO members_v2 SELECT * FROM members WHERE id <= 3;
+INSERT INTO members_v2 (id, email, full_name, created_at)
+VALUES (900, 'v2@example.org', 'Only in v2', '2025-06-01');
+SELECT step, action, target FROM dedup.merge_members(look_alikes => ARRAY['members_v2', 'members_full']);
+SELECT id, full_name, bio FROM members WHERE id = 900;
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_members';
+SELECT count(*) AS v2_rows, (SELECT count(*) FROM members WHERE id = 900) AS in_members,
+       (SELECT relkind FROM pg_class WHERE oid = 'community_members'::regclass) AS community
+  FROM members_v2;
+DROP TABLE members_v2;
+-- Rows merged by an earlier action are still found after a later merge_extension:
+-- undone in turn, each puts back what it did.
+CREATE TABLE members_v3 (LIKE members);
+INSERT INTO members_v3 (id, email, full_name, created_at) VALUES (901, 'v3@example.org', 'Only in v3', '2025-06-02');
+SELECT * FROM dedup.merge_rows('members_v3', 'members');
+SELECT columns_added FROM dedup.merge_extension('members', 'community_members');
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_extension';
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_rows';
+SELECT count(*) AS members_901 FROM members WHERE id = 901;
+DROP TABLE members_v3;
+
 -- Backups are never merged or dropped as look-alikes.
 SELECT dedup.backup_table('members', 'members_backup_20260118');
 SELECT step, action, target FROM dedup.merge_members(look_alikes => ARRAY['members_backup_20260118']);

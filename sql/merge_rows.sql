@@ -113,6 +113,24 @@ SELECT * FROM dedup.merge_rows('members', 'members');
 SELECT * FROM dedup.merge_rows(NULL, 'members');
 SELECT * FROM dedup.missing_rows('members', NULL);
 
+-- Wide tables (values are compared 48 pairs to a call) and values stored
+-- differently (compressed in one table, not in the other) compare exactly.
+SELECT format('CREATE TABLE %I (id int PRIMARY KEY, %s)', t,
+              string_agg(format('c%s text', i), ', ' ORDER BY i))
+  FROM generate_series(1, 60) i, (VALUES ('wide'), ('wide_old')) v(t) GROUP BY t \gexec
+ALTER TABLE wide ALTER COLUMN c60 SET STORAGE EXTERNAL;
+INSERT INTO wide (id, c1, c55, c60) VALUES (1, 'a', 'same', repeat('x', 5000)), (2, 'b', 'kept', NULL);
+INSERT INTO wide_old (id, c1, c55, c60) VALUES (1, 'a', 'same', repeat('x', 5000)), (2, 'b', 'other', NULL),
+                                               (3, 'c', NULL, NULL);
+SELECT pg_column_compression(c60) AS keeper_compressed FROM wide WHERE id = 1;
+SELECT pg_column_compression(c60) AS source_compressed FROM wide_old WHERE id = 1;
+SELECT status, row_data->>'id' AS id, row_data->>'c55' AS c55 FROM dedup.missing_rows('wide_old', 'wide');
+SELECT * FROM dedup.merge_rows('wide_old', 'wide');
+SELECT dedup._same_values(1, 1, NULL::text, NULL::text, 'a'::text, 'a'::text);
+SELECT dedup._same_values(1.0, 1.00);
+SELECT dedup._same_values(VARIADIC ARRAY[1, 1]);
+SELECT dedup._same_values(1, 'a'::text);
+
 -- Hostile names.
 CREATE SCHEMA "Mé ""rge""";
 CREATE TABLE "Mé ""rge"""."Keep Er" ("Id" int PRIMARY KEY, "Va""l" text);

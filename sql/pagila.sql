@@ -1,20 +1,9 @@
 -- The Pagila sample database (real data nobody here wrote): payment is
 -- partitioned by month and its payment_p2022_* partitions hold data; no
 -- group may list them, and nothing in Pagila is an empty duplicate.
-\getenv pagila_dir PAGILA_DIR
 CREATE DATABASE dedup_pagila;
 \c dedup_pagila
-\set ECHO none
-SET client_min_messages = warning;
-\set pagila_schema :pagila_dir '/pagila-schema.sql'
-\set pagila_data :pagila_dir '/pagila-data.sql'
-\o /dev/null
-\i :pagila_schema
-\i :pagila_data
-\o
-RESET client_min_messages;
-SET search_path = public;
-\set ECHO all
+\i test/fixtures/pagila.psql
 CREATE EXTENSION dedup;
 SELECT count(*) AS payments FROM payment;
 SELECT tbl, kind, is_empty, primary_key FROM dedup.inventory() WHERE tbl::text LIKE 'payment%';

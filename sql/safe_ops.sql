@@ -155,7 +155,9 @@ DELETE FROM dedup.journal WHERE id = 1;
 -- EXECUTE on the changing functions is not granted to PUBLIC; every
 -- function pins search_path, except merge_members, a schema-qualified SQL
 -- wrapper whose only work is to resolve the caller's table names with the
--- caller's search_path; all are SECURITY INVOKER.
+-- caller's search_path, and _same_values, a C comparison of its arguments
+-- that looks up no name (a SET clause would cost more than the comparison);
+-- all are SECURITY INVOKER.
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
        p.prosecdef AS security_definer, p.proconfig
   FROM pg_proc p WHERE p.pronamespace = 'dedup'::regnamespace ORDER BY 1;
@@ -181,6 +183,17 @@ DROP FUNCTION public.count(anyelement);
 TRUNCATE docs;
 SELECT dedup.restore_backup(:'db');
 SELECT count(*), sum(len) FROM docs;
+-- The rows a restore wrote are its own, even when its transaction writes
+-- more into the table: its undo takes back exactly them.
+BEGIN;
+TRUNCATE docs;
+SELECT dedup.restore_backup(:'db');
+INSERT INTO docs (id, body) VALUES (1000, 'written in the same transaction');
+COMMIT;
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'restore';
+SELECT id, body FROM docs ORDER BY id;
+DELETE FROM docs;
+SELECT dedup.restore_backup(:'db');
 -- Into the table it came from, recreated from the journal when dropped.
 DELETE FROM readings;
 SELECT dedup.drop_if_empty('readings');
@@ -199,11 +212,46 @@ DELETE FROM docs_bak WHERE id = 1;
 SELECT dedup.restore_backup('docs_bak', 'docs');
 -- Not a dedup backup.
 SELECT dedup.restore_backup('members_restored', 'members');
+-- Into a table of another owner: refused, both tables and owners named,
+-- before any lock (the rows would be read as that owner, who cannot).
+CREATE TABLE strangers_members (LIKE members);
+ALTER TABLE strangers_members OWNER TO stranger;
+SELECT dedup.restore_backup('members_bak', 'strangers_members');
+DROP TABLE strangers_members;
+-- The table a backup was taken from is recreated from the journaled drop
+-- of that very table (its OID and owner), never from the drop of another
+-- table that had its name since.
+CREATE TABLE notes (id int, body text);
+INSERT INTO notes VALUES (1, 'kept');
+SELECT dedup.backup_table('notes', 'notes_bak');
+DROP TABLE notes;
+CREATE TABLE notes (id int, body text, secret text);
+SELECT dedup.drop_if_empty('notes');
+SELECT dedup.restore_backup('notes_bak');
+SELECT to_regclass('notes') AS notes_recreated;
+CREATE TABLE notes (id int, body text);
+SELECT dedup.restore_backup('notes_bak', 'notes');
+SELECT * FROM notes;
 
 -- undo of a backup drops it when it is unchanged.
 SELECT dedup.undo(id) FROM dedup.journal WHERE action = 'backup' AND target = 'public.projects';
 SELECT to_regclass('projects_before_merge') AS gone;
 SELECT action, target, undoes FROM dedup.journal WHERE action = 'undo' ORDER BY id;
+
+-- A table and sequence with no explicit privileges (relacl NULL, the
+-- owner's defaults) come back from undo exactly so, not with the owner's
+-- privileges written out; a backup of the table has relacl NULL too.
+CREATE SCHEMA plain;
+CREATE TABLE plain.tags (id serial PRIMARY KEY, label text);
+CREATE TEMP TABLE acl_before AS
+  SELECT relname, relacl FROM pg_class WHERE relnamespace = 'plain'::regnamespace AND relkind IN ('r', 'S');
+SELECT dedup.drop_if_empty('plain.tags');
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'drop';
+SELECT dedup.backup_table('plain.tags', 'tags_bak');
+SELECT c.relname, c.relkind, b.relacl AS before, c.relacl AS after
+  FROM pg_class c LEFT JOIN acl_before b USING (relname)
+ WHERE c.relnamespace = 'plain'::regnamespace AND c.relkind IN ('r', 'S') ORDER BY 1;
+DROP SCHEMA plain CASCADE;
 
 -- A rolled-back action leaves no journal row.
 SELECT count(*) AS journal_before FROM dedup.journal \gset

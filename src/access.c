@@ -160,13 +160,41 @@ dedup_access_extension_change(Oid base, Oid ext, List *own_cols, List *shared_fi
 	 * them; that is kept with column grants on the base, unless it would
 	 * need a grant on the base's own key (which would show or let it write
 	 * every base row).  Row level security must filter each role alike.
+	 *
+	 * With the compatibility view, an INSERT through the extension's name
+	 * of a row for a key the base has (every row, the key being a foreign
+	 * key to the base) runs a trigger as the writer that reads the key and
+	 * the extension's columns of the base row and sets them (SELECT and
+	 * UPDATE), or reads the base's NOT NULL columns the row leaves empty
+	 * (compat_view.c).  It does not run as anyone else: that would let the
+	 * writer change a row of the base that its privileges or policies keep
+	 * it from changing.  A role that could INSERT into the extension and
+	 * would lack one of those privileges loses that INSERT: refused.
 	 */
 	changes = dedup_query_column(
 		"WITH " ROLES_SQL ", " RLS_SQL ","
 		" privs(p) AS (VALUES ('SELECT'), ('INSERT'), ('UPDATE')),"
 		" own AS (SELECT pg_catalog.unnest($2) AS c),"
 		" filled AS (SELECT pg_catalog.unnest($3) AS c),"
-		" keys AS (SELECT pg_catalog.unnest($4) AS c)"
+		" keys AS (SELECT pg_catalog.unnest($4) AS c),"
+		/* what the compatibility view's INSERT trigger reads and writes as the writer */
+		" required AS (SELECT a.attname::pg_catalog.text AS c FROM pg_catalog.pg_attribute a"
+		"              WHERE a.attrelid OPERATOR(pg_catalog.=) ($1)[2] AND a.attnum OPERATOR(pg_catalog.>) 0"
+		"                AND NOT a.attisdropped AND a.attnotnull AND NOT a.atthasdef"
+		"                AND a.attgenerated OPERATOR(pg_catalog.=) '' AND a.attidentity OPERATOR(pg_catalog.=) ''"
+		"                AND a.attname::pg_catalog.text OPERATOR(pg_catalog.<>) ALL ($4)),"
+		" trigger_needs(p, c, own) AS (SELECT 'SELECT', keys.c, false FROM keys"
+		"                   UNION SELECT n.p, own.c, true FROM own, (VALUES ('SELECT'), ('UPDATE')) n(p)"
+		"                   UNION SELECT 'SELECT', required.c, false FROM required),"
+		" trigger_lacks AS (SELECT roles.name, t.p,"
+		"                          pg_catalog.string_agg(pg_catalog.quote_ident(t.c), ', ' ORDER BY t.c) AS cols"
+		"                     FROM roles, trigger_needs t"
+		"                    WHERE $5 AND pg_catalog.has_any_column_privilege(roles.name, ($1)[1], 'INSERT')"
+		"                      AND NOT CASE WHEN t.own"
+		"                                   THEN pg_catalog.has_table_privilege(roles.name, ($1)[2], t.p)"
+		"                                        OR pg_catalog.has_column_privilege(roles.name, ($1)[1], t.c, t.p)"
+		"                                   ELSE pg_catalog.has_column_privilege(roles.name, ($1)[2], t.c, t.p) END"
+		"                    GROUP BY roles.name, t.p)"
 		"SELECT pg_catalog.format('role %s could %s column %I of %s through %s but not through %s',"
 		"         roles.name, privs.p, own.c, ($1)[1]::pg_catalog.regclass, ($1)[2]::pg_catalog.regclass, ($1)[1]::pg_catalog.regclass)"
 		"  FROM roles, privs, own"
@@ -186,6 +214,11 @@ dedup_access_extension_change(Oid base, Oid ext, List *own_cols, List *shared_fi
 		" WHERE $5 AND pg_catalog.has_table_privilege(roles.name, ($1)[1], privs.p)"
 		"   AND NOT pg_catalog.has_column_privilege(roles.name, ($1)[2], keys.c,"
 		"                                            CASE privs.p WHEN 'INSERT' THEN 'INSERT' ELSE 'SELECT' END)"
+		" UNION ALL "
+		"SELECT pg_catalog.format('role %s could INSERT into %s, but an INSERT through the view that keeps its name sets or reads the values on the row of %s, and would need %s there',"
+		"         l.name, ($1)[1]::pg_catalog.regclass, ($1)[2]::pg_catalog.regclass,"
+		"         pg_catalog.string_agg(pg_catalog.format('%s (%s)', l.p, l.cols), ' and ' ORDER BY l.p))"
+		"  FROM trigger_lacks l GROUP BY l.name"
 		" UNION ALL "
 		"SELECT pg_catalog.format('role %s: row level security filters %s on %s differently from %s',"
 		"         roles.name, CASE c.cmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' ELSE 'DELETE' END,"

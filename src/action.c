@@ -226,15 +226,43 @@ dedup_action_cancel(DedupAction *act)
 }
 
 /*
- * Call just after the statement whose rows are to be remembered: the
- * (sub)transaction that wrote them, which they carry as xmin until they are
- * changed.  undo selects them by it, and checks their content before it
- * touches them.
+ * Run stmt, which writes rows, as role as (InvalidOid: the caller) in a
+ * subtransaction of its own, and record which (sub)transaction wrote them
+ * and how many.  The rows carry that id as xmin until they are changed, and
+ * no other statement of the action shares it: undo selects exactly them by
+ * it, and checks their content before it touches them.
  */
 void
-dedup_rows_written(DedupRows *rows)
+dedup_write_rows(const char *stmt, Oid as, DedupRows *rows)
 {
-	rows->xid = U64FromFullTransactionId(GetCurrentFullTransactionId());
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		DedupAs		saved;
+
+		if (OidIsValid(as))
+			dedup_become(as, &saved);
+		rows->count = dedup_exec(stmt);
+		rows->xid = U64FromFullTransactionId(GetCurrentFullTransactionId());
+		if (OidIsValid(as))
+			dedup_unbecome(&saved);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 }
 
 /* "key": {"table": ..., "xid": ..., "count": ...} */

@@ -45,10 +45,12 @@
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "ddl.h"
@@ -421,7 +423,7 @@ backup_detail(Oid src, Oid bak, Oid owner, List *cols, const DedupFingerprint *f
  * Is existing a backup dedup took of relid that still holds exactly what
  * the table holds now?  A backup is recognised by its journal entry and
  * owner, never by its name or contents alone (a table another role planted
- * under a backup's name is not one).
+ * under a backup's name is not one), and only a backup is locked.
  */
 static bool
 reusable_backup(Oid existing, Oid relid, List *cols)
@@ -430,6 +432,10 @@ reusable_backup(Oid existing, Oid relid, List *cols)
 	DedupFingerprint want;
 
 	if (b == NULL || b->source != relid)
+		return false;
+	/* a journaled backup of relid: only now is it locked (writers wait) */
+	LockRelationOid(existing, ShareLock);
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(existing)))
 		return false;
 	if (!same_names(cols, dedup_column_names(existing)) || !dedup_backup_matches(b))
 		return false;
@@ -504,7 +510,6 @@ dedup_backup_relation(Oid relid, const char *given_name, int64 *entry)
 		existing = get_relname_relid(bakname, nsp);
 		if (!OidIsValid(existing))
 			break;
-		LockRelationOid(existing, ShareLock);
 		if (reusable_backup(existing, relid, cols))
 		{
 			ereport(NOTICE,
@@ -534,23 +539,21 @@ dedup_backup_relation(Oid relid, const char *given_name, int64 *entry)
 	if (!OidIsValid(bakid))
 		elog(ERROR, "dedup: backup \"%s\" was not created", bakname);
 
-	/* no one gains access: the table's owner, no grants, RLS with no policy */
+	/*
+	 * No one gains access: the table's owner, no grants, RLS with no policy.
+	 * Not FORCE, even when the table has it: dedup reads a backup back as
+	 * its owner (restore, undo, drop_backup), and FORCE binds an owner only
+	 * as long as it chooses to.
+	 */
 	if (owner != GetUserId())
 	{
 		stmt = psprintf("ALTER TABLE %s OWNER TO %s", bakq,
 						quote_identifier(GetUserNameFromId(owner, false)));
 		dedup_exec_logged(&sql, stmt);
 	}
-	stmt = psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
-					quote_literal_cstr(bakq));
-	dedup_exec_logged(&sql, stmt);
+	dedup_exec_logged(&sql, dedup_set_acl_sql(bakq, NULL, "TABLE"));
 	stmt = psprintf("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", bakq);
 	dedup_exec_logged(&sql, stmt);
-	if (src->rd_rel->relforcerowsecurity)
-	{
-		stmt = psprintf("ALTER TABLE %s FORCE ROW LEVEL SECURITY", bakq);
-		dedup_exec_logged(&sql, stmt);
-	}
 
 	/* copy, then read the copy back */
 	dst = table_open(bakid, AccessExclusiveLock);
@@ -643,33 +646,110 @@ fp_minus(const DedupFingerprint *after, const DedupFingerprint *before)
 }
 
 /*
- * The table a backup goes back into when none is named: the table it was
- * taken from; if that was dropped, recreated as it was from its journaled
- * drop, or, with no such drop, from the backup's columns.
+ * Refuse a target whose owner is not the backup's owner (or a member of
+ * it): the rows are inserted as the target's owner, and only the backup's
+ * owner may read them (the backup has no grant and row level security with
+ * no policy).  Reads the catalogs only: called before any lock, and again
+ * once the target is locked.
+ */
+static void
+check_restore_owner(Oid bakid, Oid target)
+{
+	Oid			bak_owner = dedup_rel_owner(bakid);
+	Oid			target_owner = dedup_rel_owner(target);
+
+	if (!has_privs_of_role(target_owner, bak_owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot restore backup \"%s\" into table \"%s\" of another owner",
+						get_rel_name(bakid), get_rel_name(target)),
+				 errdetail("Backup %s is owned by role \"%s\", table %s by role \"%s\". Rows are restored as the table's owner, and only the backup's owner may read them. Nothing was changed.",
+						   dedup_qualified_name(bakid), GetUserNameFromId(bak_owner, false),
+						   dedup_qualified_name(target), GetUserNameFromId(target_owner, false)),
+				 errhint("Restore into a table owned by \"%s\", or give both tables the same owner with ALTER TABLE ... OWNER TO.",
+						 GetUserNameFromId(bak_owner, false))));
+}
+
+/*
+ * The table a backup goes back into when none is named, if it exists: the
+ * table it was taken from, or a table that has its name now (recreated by
+ * an undo, say).  InvalidOid when there is none.
+ */
+static Oid
+restore_existing_target(DedupBackupInfo *b)
+{
+	return OidIsValid(b->source) ? b->source : dedup_lookup_relation(b->source_name);
+}
+
+/*
+ * Error out if the journal holds a drop, not undone, of another table that
+ * had the name of the one backup b was taken from: it is not replayed for b.
+ */
+static void
+refuse_drop_of_another(DedupBackupInfo *b, Oid bakid)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1] = {CStringGetTextDatum(b->source_name)};
+	List	   *other = dedup_journal_rows("SELECT j.id, t->>'owner' FROM dedup.journal j,"
+										   "       pg_catalog.jsonb_array_elements(j.detail->'tables') t"
+										   " WHERE j.action OPERATOR(pg_catalog.=) 'drop'"
+										   "   AND t->>'qualname' OPERATOR(pg_catalog.=) $1"
+										   "   AND NOT EXISTS (SELECT 1 FROM dedup.journal u"
+										   "       WHERE u.undoes OPERATOR(pg_catalog.=) j.id)"
+										   " ORDER BY j.id DESC LIMIT 1", 1, types, args);
+	char	  **o;
+
+	if (other == NIL)
+		return;
+	o = (char **) linitial(other);
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("table %s that backup \"%s\" was taken from cannot be recreated from journal entry %s",
+					b->source_name, get_rel_name(bakid), o[0]),
+			 errdetail("That entry dropped another table of that name (owned by role \"%s\"), not the one the backup was taken from (owned by role \"%s\"). Nothing was changed.",
+					   o[1] ? o[1] : "?", b->owner),
+			 errhint("Create the table the rows should go into, then name it: SELECT dedup.restore_backup(%s, %s);",
+					 quote_literal_cstr(dedup_qualified_name(bakid)),
+					 quote_literal_cstr(b->source_name))));
+}
+
+/*
+ * With no table of its name left, the table a backup goes back into is
+ * recreated: as it was, from the journaled drop of that very table (the
+ * backup's journaled source OID and owner, dropped after the backup was
+ * taken), or, with no drop of anything of that name, from the backup's
+ * columns.  A drop of another table that happened to have the name is
+ * never replayed: an error says so.
  */
 static Oid
 restore_target(DedupBackupInfo *b, Oid bakid, List **sql, char **recreated)
 {
-	Oid			target = OidIsValid(b->source) ? b->source : dedup_lookup_relation(b->source_name);
-	Oid			types[1] = {TEXTOID};
-	Datum		args[1] = {CStringGetTextDatum(b->source_name)};
-	char	   *dropid;
+	Oid			types[3] = {INT8OID, OIDOID, TEXTOID};
+	Datum		args[3] = {Int64GetDatum(b->entry), ObjectIdGetDatum(b->source_oid),
+	CStringGetTextDatum(b->owner)};
+	List	   *drop;
+	char	   *name;
+	Oid			target;
 
 	*recreated = NULL;
-	if (OidIsValid(target))
-		return target;
-	dropid = dedup_journal_value("SELECT j.id FROM dedup.journal j"
-								 " WHERE j.action OPERATOR(pg_catalog.=) 'drop'"
-								 "   AND j.target OPERATOR(pg_catalog.=) $1"
-								 "   AND NOT EXISTS (SELECT 1 FROM dedup.journal u"
-								 "       WHERE u.undoes OPERATOR(pg_catalog.=) j.id)"
-								 " ORDER BY j.id DESC LIMIT 1", 1, types, args);
-	if (dropid)
+	/* the newest drop of the same table, not undone: its id and the table's name */
+	drop = dedup_journal_rows("SELECT j.id, t->>'qualname' FROM dedup.journal j,"
+							  "       pg_catalog.jsonb_array_elements(j.detail->'tables') t"
+							  " WHERE j.action OPERATOR(pg_catalog.=) 'drop'"
+							  "   AND j.id OPERATOR(pg_catalog.>) $1"
+							  "   AND t->>'oid' OPERATOR(pg_catalog.=) $2::pg_catalog.text"
+							  "   AND t->>'owner' OPERATOR(pg_catalog.=) $3"
+							  "   AND NOT EXISTS (SELECT 1 FROM dedup.journal u"
+							  "       WHERE u.undoes OPERATOR(pg_catalog.=) j.id)"
+							  " ORDER BY j.id DESC LIMIT 1", 3, types, args);
+	if (drop != NIL)
 	{
+		char	   *dropid = ((char **) linitial(drop))[0];
 		int64		drop_entry = pg_strtoint64(dropid);
 
+		name = ((char **) linitial(drop))[1];
 		ereport(NOTICE,
-				(errmsg("recreating \"%s\" from journal entry %s", b->source_name, dropid)));
+				(errmsg("recreating \"%s\" from journal entry %s", name, dropid)));
 		/* a drop of its own is undone (and marked so); a step of another action is replayed */
 		if (dedup_journal_field(drop_entry, "j.parent") == NULL)
 		{
@@ -684,19 +764,20 @@ restore_target(DedupBackupInfo *b, Oid bakid, List **sql, char **recreated)
 	{
 		char	   *bakq = dedup_qualified_name(bakid);
 
+		refuse_drop_of_another(b, bakid);
+		name = b->source_name;
 		ereport(NOTICE,
-				(errmsg("recreating \"%s\" from the columns of \"%s\"", b->source_name, bakq),
+				(errmsg("recreating \"%s\" from the columns of \"%s\"", name, bakq),
 				 errdetail("No journaled drop of it was found: defaults, constraints, indexes, triggers and grants are not restored; its privileges are the owner's only.")));
-		dedup_exec_logged(sql, psprintf("CREATE TABLE %s (LIKE %s)", b->source_name, bakq));
-		dedup_exec_logged(sql, psprintf("ALTER TABLE %s OWNER TO %s", b->source_name,
+		dedup_exec_logged(sql, psprintf("CREATE TABLE %s (LIKE %s)", name, bakq));
+		dedup_exec_logged(sql, psprintf("ALTER TABLE %s OWNER TO %s", name,
 										quote_identifier(GetUserNameFromId(dedup_rel_owner(bakid), false))));
-		dedup_exec_logged(sql, psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
-										quote_literal_cstr(b->source_name)));
+		dedup_exec_logged(sql, dedup_set_acl_sql(name, NULL, "TABLE"));
 		*recreated = psprintf("the columns of %s", bakq);
 	}
-	target = dedup_lookup_relation(b->source_name);
+	target = dedup_lookup_relation(name);
 	if (!OidIsValid(target))
-		elog(ERROR, "dedup: could not recreate \"%s\"", b->source_name);
+		elog(ERROR, "dedup: could not recreate \"%s\"", name);
 	return target;
 }
 
@@ -725,7 +806,6 @@ dedup_restore(Oid bakid, Oid target)
 	char	   *recreated = NULL;
 	Oid			types[1] = {INT8OID};
 	Datum		args[1];
-	DedupAs		as;
 
 	dedup_check_target(bakid, "restore from");
 	b = dedup_journal_backup_of(bakid);
@@ -735,6 +815,14 @@ dedup_restore(Oid bakid, Oid target)
 				 errmsg("\"%s\" is not a backup taken by dedup.backup_table()", bakq),
 				 errdetail("No journal entry records it with this name and owner. Nothing was changed."),
 				 errhint("Copy its rows with INSERT ... SELECT instead.")));
+	/* privileges and owners first, before any lock */
+	if (!OidIsValid(target))
+		target = restore_existing_target(b);
+	if (OidIsValid(target))
+	{
+		dedup_check_target(target, "restore into");
+		check_restore_owner(bakid, target);
+	}
 
 	/* the backup must still hold what was recorded */
 	LockRelationOid(bakid, ShareLock);
@@ -755,9 +843,11 @@ dedup_restore(Oid bakid, Oid target)
 		target = restore_target(b, bakid, &sql, &recreated);
 
 	dedup_check_target(target, "restore into");
+	check_restore_owner(bakid, target);
 	/* SHARE ROW EXCLUSIVE: readers go on, no other writer until we commit */
 	dedup_lock_tree(target, ShareRowExclusiveLock);
 	dedup_check_target(target, "restore into");
+	check_restore_owner(bakid, target);
 	seqs = dedup_lock_sequences(target);
 
 	/* every backup column must land somewhere */
@@ -786,11 +876,7 @@ dedup_restore(Oid bakid, Oid target)
 		char	   *stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
 									dedup_qualified_name(target), ins.data, ins.data, bakq);
 
-		dedup_become(dedup_rel_owner(target), &as);
-		dedup_exec(stmt);
-		rows.count = (int64) SPI_processed;
-		dedup_rows_written(&rows);
-		dedup_unbecome(&as);
+		dedup_write_rows(stmt, dedup_rel_owner(target), &rows);
 		sql = lappend(sql, stmt);
 	}
 	CommandCounterIncrement();

@@ -14,7 +14,10 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_index.h"
@@ -33,38 +36,17 @@
 #include "dedup.h"
 #include "ddl.h"
 
-/*
- * Schemas left out when the caller names none: the ones Supabase manages.
- * pg_catalog, pg_toast, temp schemas (all "pg_*"), information_schema,
- * dedup's own schema and extension-owned tables are left out as well.
- */
-#define DEDUP_MANAGED_SCHEMAS \
-	"'auth','storage','realtime','_realtime','vault','graphql'," \
-	"'graphql_public','extensions','pgsodium','pgsodium_masks'," \
-	"'supabase_functions','supabase_migrations','net','cron'," \
-	"'pgbouncer','_analytics'"
-
 static const char *tables_sql =
 "SELECT c.oid, n.nspname, c.relname, c.relkind, c.relispartition,"
 "       COALESCE(i.inhparent, 0::pg_catalog.oid),"
-"       c.relrowsecurity, c.reltuples::pg_catalog.float8, c.relnatts"
+"       c.relrowsecurity, c.reltuples::pg_catalog.float8, c.relnatts, c.relowner"
 "  FROM pg_catalog.pg_class c"
 "  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
 "  LEFT JOIN pg_catalog.pg_inherits i"
 "         ON i.inhrelid OPERATOR(pg_catalog.=) c.oid"
 "        AND i.inhseqno OPERATOR(pg_catalog.=) 1"
 " WHERE c.relkind IN ('r', 'p')"
-"   AND CASE WHEN $1 IS NULL THEN"
-"         n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY[" DEDUP_MANAGED_SCHEMAS "]::pg_catalog.name[])"
-"         AND n.nspname::pg_catalog.text NOT LIKE 'pg\\_%'"
-"         AND n.nspname OPERATOR(pg_catalog.<>) 'information_schema'"
-"         AND n.oid NOT IN (SELECT e.extnamespace FROM pg_catalog.pg_extension e"
-"                            WHERE e.extname OPERATOR(pg_catalog.=) 'dedup')"
-"         AND c.oid NOT IN (SELECT d.objid FROM pg_catalog.pg_depend d"
-"                            WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
-"                              AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-"                              AND d.deptype OPERATOR(pg_catalog.=) 'e')"
-"       ELSE n.nspname OPERATOR(pg_catalog.=) ANY ($1) END"
+"   AND " DEDUP_SCAN_FILTER
 " ORDER BY c.oid";
 
 /* $1 is always the oid[] of the tables loaded by tables_sql. */
@@ -118,6 +100,15 @@ static const char *counts_sql =
 "  FROM pg_catalog.pg_trigger g WHERE NOT g.tgisinternal AND " IN_SET("g.tgrelid")
 " GROUP BY 2";
 
+/*
+ * Primary keys: attnums in key order, of every user table (few rows; the
+ * caller keeps those of the set: cheaper than matching a large set here).
+ * $1 is FirstNormalObjectId.
+ */
+static const char *pk_sql =
+"SELECT p.conrelid, p.conkey FROM pg_catalog.pg_constraint p"
+" WHERE p.contype OPERATOR(pg_catalog.=) 'p' AND p.conrelid OPERATOR(pg_catalog.>=) $1";
+
 static const char *children_sql =
 "SELECT i.inhparent, i.inhrelid FROM pg_catalog.pg_inherits i"
 " WHERE " IN_SET("i.inhparent") " ORDER BY 1, 2";
@@ -140,8 +131,8 @@ static const char *sizes_sql =
 "  FROM pg_catalog.pg_class c WHERE " IN_SET("c.oid");
 
 /* Run a read-only catalog query; errors if it does not return rows. */
-static SPITupleTable *
-run_catalog_query(const char *sql, int nargs, Oid *argtypes, Datum *values,
+SPITupleTable *
+dedup_catalog_query(const char *sql, int nargs, Oid *argtypes, Datum *values,
 				  const char *nulls)
 {
 	int			rc;
@@ -264,7 +255,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	argtypes[0] = NAMEARRAYOID;
 	args[0] = PointerGetDatum(schemas);
 	nulls[0] = schemas ? ' ' : 'n';
-	tt = run_catalog_query(tables_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(tables_sql, 1, argtypes, args, nulls);
 
 	oldcxt = MemoryContextSwitchTo(cxt);
 	cat->ntables = (int) tt->numvals;
@@ -288,6 +279,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 		tbl->rls_enabled = DatumGetBool(SPI_getbinval(tup, desc, 7, &isnull));
 		tbl->reltuples = DatumGetFloat8(SPI_getbinval(tup, desc, 8, &isnull));
 		tbl->relnatts = DatumGetInt16(SPI_getbinval(tup, desc, 9, &isnull));
+		tbl->owner = get_oid(tup, desc, 10);
 		tbl->ncols = -1;		/* columns and key are loaded on demand */
 		tbl->npk = -1;
 		tbl->extends = -1;
@@ -309,7 +301,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	nulls[0] = ' ';
 
 	/* foreign keys */
-	tt = run_catalog_query(fk_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(fk_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -335,7 +327,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	MemoryContextSwitchTo(oldcxt);
 
 	/* views and rules that depend on a table */
-	tt = run_catalog_query(dependents_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(dependents_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -364,7 +356,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	MemoryContextSwitchTo(oldcxt);
 
 	/* policy and trigger counts */
-	tt = run_catalog_query(counts_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(counts_sql, 1, argtypes, args, nulls);
 	for (i = 0; i < tt->numvals; i++)
 	{
 		HeapTuple	tup = tt->vals[i];
@@ -381,8 +373,36 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 			tbl->ntriggers = n;
 	}
 
+	/* primary keys */
+	{
+		Oid			types[1] = {OIDOID};
+		Datum		first[1] = {ObjectIdGetDatum(FirstNormalObjectId)};
+
+		tt = dedup_catalog_query(pk_sql, 1, types, first, NULL);
+	}
+	oldcxt = MemoryContextSwitchTo(cxt);
+	for (i = 0; i < tt->numvals; i++)
+	{
+		DedupTable *tbl = dedup_find_table(cat, get_oid(tt->vals[i], tt->tupdesc, 1));
+		bool		isnull;
+		Datum		d = SPI_getbinval(tt->vals[i], tt->tupdesc, 2, &isnull);
+		Datum	   *elems;
+		int			nelems;
+		int			k;
+
+		if (tbl == NULL || isnull)
+			continue;
+		deconstruct_array(DatumGetArrayTypeP(d), INT2OID, sizeof(int16), true,
+						  TYPALIGN_SHORT, &elems, NULL, &nelems);
+		tbl->pkatts = palloc(sizeof(int16) * Max(nelems, 1));
+		for (k = 0; k < nelems; k++)
+			tbl->pkatts[k] = DatumGetInt16(elems[k]);
+		tbl->npkatts = nelems;
+	}
+	MemoryContextSwitchTo(oldcxt);
+
 	/* partitions and inheritance children */
-	tt = run_catalog_query(children_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(children_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -395,7 +415,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 	MemoryContextSwitchTo(oldcxt);
 
 	/* publications that name a table explicitly */
-	tt = run_catalog_query(publications_sql, 1, argtypes, args, nulls);
+	tt = dedup_catalog_query(publications_sql, 1, argtypes, args, nulls);
 	oldcxt = MemoryContextSwitchTo(cxt);
 	for (i = 0; i < tt->numvals; i++)
 	{
@@ -409,7 +429,7 @@ dedup_load_catalog(ArrayType *schemas, bool with_sizes)
 
 	if (with_sizes)
 	{
-		tt = run_catalog_query(sizes_sql, 1, argtypes, args, nulls);
+		tt = dedup_catalog_query(sizes_sql, 1, argtypes, args, nulls);
 		for (i = 0; i < tt->numvals; i++)
 		{
 			bool		isnull;
@@ -447,6 +467,7 @@ dedup_load_columns(DedupCatalog *cat, DedupTable *t)
 	oldcxt = MemoryContextSwitchTo(cat->cxt);
 	t->cols = palloc(sizeof(char *) * Max(t->relnatts, 1));
 	t->coltypes = palloc(sizeof(Oid) * Max(t->relnatts, 1));
+	t->colnums = palloc(sizeof(int16) * Max(t->relnatts, 1));
 	t->ncols = 0;
 	for (attnum = 1; attnum <= t->relnatts; attnum++)
 	{
@@ -461,6 +482,7 @@ dedup_load_columns(DedupCatalog *cat, DedupTable *t)
 		{
 			t->cols[t->ncols] = pstrdup(NameStr(att->attname));
 			t->coltypes[t->ncols] = att->atttypid;
+			t->colnums[t->ncols] = attnum;
 			t->ncols++;
 		}
 		ReleaseSysCache(tup);
@@ -469,39 +491,102 @@ dedup_load_columns(DedupCatalog *cat, DedupTable *t)
 }
 
 /*
- * Primary key columns of a table, in key order, from the relcache the
- * first time they are needed (AccessShareLock, released at once).
+ * Columns of the tables idx[0..n) that are not loaded yet, in one pass
+ * over pg_attribute: grouping compares every member of a name family, and
+ * one sequential read of the catalog costs less than an index lookup per
+ * table.
+ */
+void
+dedup_load_columns_of(DedupCatalog *cat, int *idx, int n)
+{
+	bool	   *want = palloc0(sizeof(bool) * Max(cat->ntables, 1));
+	int			nwant = 0;
+	Relation	attrel;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	MemoryContext oldcxt;
+	int			i;
+
+	oldcxt = MemoryContextSwitchTo(cat->cxt);
+	for (i = 0; i < n; i++)
+	{
+		DedupTable *t = &cat->tables[idx[i]];
+
+		if (t->ncols >= 0 || want[idx[i]])
+			continue;
+		want[idx[i]] = true;
+		nwant++;
+		t->cols = palloc0(sizeof(char *) * Max(t->relnatts, 1));
+		t->coltypes = palloc(sizeof(Oid) * Max(t->relnatts, 1));
+		t->colnums = palloc(sizeof(int16) * Max(t->relnatts, 1));
+	}
+	if (nwant > 0)
+	{
+		attrel = table_open(AttributeRelationId, AccessShareLock);
+		scan = systable_beginscan(attrel, InvalidOid, false, NULL, 0, NULL);
+		while (HeapTupleIsValid(tup = systable_getnext(scan)))
+		{
+			Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
+			int			k;
+			DedupTable *t;
+
+			if (att->attnum <= 0 || att->attisdropped ||
+				att->attrelid < cat->tables[0].relid ||
+				(k = dedup_table_index(cat, att->attrelid)) < 0 || !want[k])
+				continue;
+			t = &cat->tables[k];
+			if (att->attnum > t->relnatts)
+				continue;
+			t->cols[att->attnum - 1] = pstrdup(NameStr(att->attname));
+			t->coltypes[att->attnum - 1] = att->atttypid;
+		}
+		systable_endscan(scan);
+		table_close(attrel, AccessShareLock);
+	}
+
+	/* attnum order, without the gaps dropped columns left */
+	for (i = 0; i < cat->ntables; i++)
+	{
+		DedupTable *t = &cat->tables[i];
+		int			a;
+
+		if (!want[i])
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		t->ncols = 0;
+		for (a = 0; a < t->relnatts; a++)
+			if (t->cols[a])
+			{
+				t->cols[t->ncols] = t->cols[a];
+				t->coltypes[t->ncols] = t->coltypes[a];
+				t->colnums[t->ncols] = a + 1;
+				t->ncols++;
+			}
+	}
+	MemoryContextSwitchTo(oldcxt);
+	pfree(want);
+}
+
+/*
+ * Primary key columns of a table, in key order, from the attnums the
+ * catalog query loaded and the table's columns.
  */
 void
 dedup_load_pk(DedupCatalog *cat, DedupTable *t)
 {
 	MemoryContext oldcxt;
-	Relation	rel;
-	Oid			pkoid;
-	HeapTuple	tup;
-	Form_pg_index idx;
-	int			i;
+	int			i,
+				c;
 
 	if (t->npk >= 0)
 		return;
+	dedup_load_columns(cat, t);
 	oldcxt = MemoryContextSwitchTo(cat->cxt);
 	t->npk = 0;
-	rel = try_relation_open(t->relid, AccessShareLock);
-	if (rel == NULL)
-	{
-		MemoryContextSwitchTo(oldcxt);
-		return;
-	}
-	pkoid = RelationGetPrimaryKeyIndex(rel);
-	relation_close(rel, AccessShareLock);
-	if (OidIsValid(pkoid) &&
-		HeapTupleIsValid(tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pkoid))))
-	{
-		idx = (Form_pg_index) GETSTRUCT(tup);
-		t->pk = palloc(sizeof(char *) * Max(idx->indnkeyatts, 1));
-		for (i = 0; i < idx->indnkeyatts; i++)
-			t->pk[t->npk++] = get_attname(t->relid, idx->indkey.values[i], false);
-		ReleaseSysCache(tup);
-	}
+	t->pk = palloc(sizeof(char *) * Max(t->npkatts, 1));
+	for (i = 0; i < t->npkatts; i++)
+		for (c = 0; c < t->ncols; c++)
+			if (t->colnums[c] == t->pkatts[i])
+				t->pk[t->npk++] = t->cols[c];
 	MemoryContextSwitchTo(oldcxt);
 }

@@ -196,6 +196,20 @@ dedup_bulk_finish(DedupBulkWriter *bw)
 }
 #endif
 
+/* The time of a relation's last scan: the statistics keep it from 16 on. */
+#include "pgstat.h"
+
+static inline TimestampTz
+dedup_stat_last_scan(PgStat_StatTabEntry *entry)
+{
+#if PG_VERSION_NUM >= 160000
+	return entry->lastscan;
+#else
+	(void) entry;
+	return 0;
+#endif
+}
+
 /*
  * A relation whose storage was swapped in this subtransaction (swap.c, as
  * cluster.c's swap_relation_files): the relfilenode fields were renamed

@@ -35,6 +35,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -119,19 +120,34 @@ key_condition(CompatArgs *a, int first_param)
 
 /*
  * dedup._compat_insert() RETURNS trigger: BEFORE INSERT ON <base>.
+ *
+ * It reads and writes as the writer, and only what it must: whether the
+ * base has a row with this key and values in the extension's columns
+ * (SELECT on the key and those columns), then either those values set on
+ * that row (UPDATE of the extension's columns, under the base's policies)
+ * or the row's NOT NULL values that the insert leaves empty (SELECT on
+ * those).  merge_extension refuses, naming it, a role that could INSERT
+ * into the extension and would lack one of these privileges on the base
+ * (access.c): it would lose that INSERT through the old name.
  */
 Datum
 dedup_compat_insert(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	MemoryContext cxt = CurrentMemoryContext;
 	TupleDesc	desc;
 	HeapTuple	newtup;
 	CompatArgs *a;
 	Oid		   *types;
 	Datum	   *values;
 	char	   *nulls;
+	int		   *fill;
+	Datum	   *fillvals;
+	bool	   *fillnulls;
+	int			nfill = 0;
 	bool		any = false;
 	bool		isnull;
+	bool		blank;
 	int			i;
 	int			rc;
 	StringInfoData sel;
@@ -168,69 +184,94 @@ dedup_compat_insert(PG_FUNCTION_ARGS)
 			return PointerGetDatum(newtup);		/* no key: the base decides */
 	}
 
+	/* the NOT NULL columns this row leaves empty (filled in if the key is taken) */
+	fill = palloc(sizeof(int) * desc->natts);
+	fillvals = palloc(sizeof(Datum) * desc->natts);
+	fillnulls = palloc(sizeof(bool) * desc->natts);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || !att->attnotnull || att->attgenerated)
+			continue;
+		(void) SPI_getbinval(newtup, desc, i + 1, &isnull);
+		if (isnull)
+			fill[nfill++] = i + 1;
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");
 	initStringInfo(&sel);
-	appendStringInfo(&sel, "SELECT ROW(%s) IS NULL, b.* FROM ONLY %s b WHERE %s",
+	appendStringInfo(&sel, "SELECT ROW(%s) IS NULL FROM ONLY %s b WHERE %s",
 					 dedup_quoted_list_prefixed(list_from_array(a->own, a->nown), "b."),
 					 a->base, key_condition(a, 1));
 	rc = SPI_execute_with_args(sel.data, a->nkeys, types, values, nulls, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "dedup: could not read %s: %s", a->base, SPI_result_code_string(rc));
-	if (SPI_processed == 1)
+	if (SPI_processed == 0)
 	{
-		HeapTuple	existing = SPI_tuptable->vals[0];
-		TupleDesc	edesc = SPI_tuptable->tupdesc;
-		bool		blank = DatumGetBool(SPI_getbinval(existing, edesc, 1, &isnull));
+		/* no row with this key (that the writer may see): the base decides */
+		SPI_finish();
+		return PointerGetDatum(newtup);
+	}
+	blank = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-		if (blank)
+	if (blank)
+	{
+		/* the extension row is inserted: its values go onto the base row */
+		StringInfoData upd;
+
+		initStringInfo(&upd);
+		appendStringInfo(&upd, "UPDATE ONLY %s SET ", a->base);
+		for (i = 0; i < a->nown; i++)
+			appendStringInfo(&upd, "%s%s = $%d", i ? ", " : "", quote_identifier(a->own[i]),
+							 a->nkeys + i + 1);
+		appendStringInfo(&upd, " WHERE %s", key_condition(a, 1));
+		rc = SPI_execute_with_args(upd.data, a->nkeys + a->nown, types, values, nulls, false, 0);
+		if (rc != SPI_OK_UPDATE)
+			elog(ERROR, "dedup: could not update %s: %s", a->base, SPI_result_code_string(rc));
+		/* not updated: an error, never an insert that silently did nothing */
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("could not set the inserted values on the row of %s with this key", a->base),
+					 errdetail("An INSERT through the view that keeps the extension's name sets them on that row; row level security does not let role \"%s\" update it, or another transaction deleted it.",
+							   GetUserNameFromId(GetUserId(), false))));
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+
+	/* the key is taken: fill in the base row's NOT NULL values, so that it meets the key */
+	if (nfill > 0)
+	{
+		StringInfoData cols;
+
+		initStringInfo(&cols);
+		for (i = 0; i < nfill; i++)
+			appendStringInfo(&cols, "%sb.%s", i ? ", " : "",
+							 quote_identifier(NameStr(TupleDescAttr(desc, fill[i] - 1)->attname)));
+		rc = SPI_execute_with_args(psprintf("SELECT %s FROM ONLY %s b WHERE %s", cols.data, a->base,
+											key_condition(a, 1)),
+								   a->nkeys, types, values, nulls, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "dedup: could not read %s: %s", a->base, SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+			nfill = 0;			/* gone meanwhile: the base decides */
+		for (i = 0; i < nfill; i++)
 		{
-			/* the extension row is inserted: its values go onto the base row */
-			StringInfoData upd;
+			Form_pg_attribute att = TupleDescAttr(desc, fill[i] - 1);
+			Datum		v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1,
+										  &fillnulls[i]);
+			MemoryContext spi = MemoryContextSwitchTo(cxt);
 
-			initStringInfo(&upd);
-			appendStringInfo(&upd, "UPDATE ONLY %s SET ", a->base);
-			for (i = 0; i < a->nown; i++)
-				appendStringInfo(&upd, "%s%s = $%d", i ? ", " : "", quote_identifier(a->own[i]),
-								 a->nkeys + i + 1);
-			appendStringInfo(&upd, " WHERE %s", key_condition(a, 1));
-			rc = SPI_execute_with_args(upd.data, a->nkeys + a->nown, types, values, nulls, false, 0);
-			if (rc != SPI_OK_UPDATE)
-				elog(ERROR, "dedup: could not update %s: %s", a->base, SPI_result_code_string(rc));
-			SPI_finish();
-			return PointerGetDatum(NULL);
-		}
-		else
-		{
-			/* the key is taken: fill in the base row's other values */
-			int		   *cols = palloc(sizeof(int) * desc->natts);
-			Datum	   *vals = palloc(sizeof(Datum) * desc->natts);
-			bool	   *isnulls = palloc(sizeof(bool) * desc->natts);
-			int			n = 0;
-
-			for (i = 0; i < desc->natts; i++)
-			{
-				Form_pg_attribute att = TupleDescAttr(desc, i);
-				bool		null_new;
-
-				if (att->attisdropped || !att->attnotnull || att->attgenerated)
-					continue;
-				(void) SPI_getbinval(newtup, desc, i + 1, &null_new);
-				if (!null_new)
-					continue;
-				cols[n] = i + 1;
-				vals[n] = SPI_getbinval(existing, edesc, i + 2, &isnulls[n]);
-				vals[n] = isnulls[n] ? (Datum) 0 :
-					datumCopy(vals[n], att->attbyval, att->attlen);
-				n++;
-			}
-			SPI_finish();
-			if (n > 0)
-				newtup = heap_modify_tuple_by_cols(newtup, desc, n, cols, vals, isnulls);
-			return PointerGetDatum(newtup);
+			/* copied out of SPI's memory, which SPI_finish frees */
+			fillvals[i] = fillnulls[i] ? (Datum) 0 : datumCopy(v, att->attbyval, att->attlen);
+			MemoryContextSwitchTo(spi);
 		}
 	}
 	SPI_finish();
+	if (nfill > 0)
+		newtup = heap_modify_tuple_by_cols(newtup, desc, nfill, fill, fillvals, fillnulls);
 	return PointerGetDatum(newtup);
 }
 

@@ -214,33 +214,6 @@ dedup_check_same_owner(Oid source, Oid keeper)
 }
 
 
-/*
- * Is relname named like a backup: "_backup", "_bak" or "_bkp" as a word of
- * it ("members_backup_20260118", "members_bak2")?  Such a table is never
- * merged or dropped as a look-alike.
- */
-bool
-dedup_named_like_backup(const char *relname)
-{
-	static const char *const words[] = {"_backup", "_bak", "_bkp", NULL};
-	int			i;
-
-	for (i = 0; words[i]; i++)
-	{
-		const char *p = relname;
-
-		while ((p = strstr(p, words[i])) != NULL)
-		{
-			char		next = p[strlen(words[i])];
-
-			if (next == '\0' || next == '_' || (next >= '0' && next <= '9'))
-				return true;
-			p++;
-		}
-	}
-	return false;
-}
-
 /* The owner of a relation. */
 Oid
 dedup_rel_owner(Oid relid)
@@ -380,7 +353,8 @@ spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls
 	SPIPlanPtr	plan;
 	int			rc;
 
-	plan = SPI_prepare(sql, nargs, types);
+	/* reads may use parallel workers (the planner never gives them writes) */
+	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_PARALLEL_OK);
 	if (plan == NULL)
 		elog(ERROR, "dedup: could not prepare \"%s\": %s", sql,
 			 SPI_result_code_string(SPI_result));
@@ -392,10 +366,12 @@ spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls
 	return rc;
 }
 
-void
+/* Run one statement; returns the number of rows it processed. */
+int64
 dedup_exec(const char *sql)
 {
 	(void) spi_run(sql, 0, NULL, NULL, NULL, 0);
+	return (int64) SPI_processed;
 }
 
 /* "a, b, c": a List of names as quoted identifiers, comma-separated. */
@@ -496,11 +472,35 @@ dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values)
 }
 
 /*
+ * The statement that sets the privileges of relation qualname (quoted and
+ * qualified) to acl (an aclitem[] in text form; NULL: the owner's default
+ * privileges), kind TABLE or SEQUENCE.  Every argument is cast to the exact
+ * type of dedup._set_acl, so no other function of that name can be chosen
+ * over it, not even an overload planted in schema dedup (with an untyped
+ * NULL or 'TABLE', one taking text would win).
+ */
+char *
+dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind)
+{
+	return psprintf("SELECT dedup._set_acl(%s::pg_catalog.regclass, %s::pg_catalog.aclitem[], %s::pg_catalog.text)",
+					quote_literal_cstr(qualname), acl ? quote_literal_cstr(acl) : "NULL",
+					quote_literal_cstr(kind));
+}
+
+/*
  * dedup._set_acl(rel regclass, acl aclitem[], kind text) RETURNS void
  *
  * Sets the privileges of rel to exactly acl (NULL: the owner's default
  * privileges only), with REVOKE and GRANT through SPI, whatever default
  * privileges a newly created relation received.  kind is TABLE or SEQUENCE.
+ *
+ * A relation whose relacl is NULL already has exactly the owner's default
+ * privileges: asked for NULL, it is left alone, so that a recreated table
+ * keeps relacl NULL as the dropped one had it (GRANT would store the
+ * owner's privileges explicitly, and nothing in SQL sets relacl back to
+ * NULL).  One that received default privileges at CREATE keeps the
+ * explicit owner-only ACL that REVOKE and GRANT leave: the same privileges,
+ * written out; dedup does not write pg_class itself.
  */
 Datum
 dedup_set_acl(PG_FUNCTION_ARGS)
@@ -522,6 +522,20 @@ dedup_set_acl(PG_FUNCTION_ARGS)
 	values[1] = PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1);
 	nulls[1] = PG_ARGISNULL(1) ? 'n' : ' ';
 	values[2] = PG_GETARG_DATUM(2);
+
+	if (PG_ARGISNULL(1))
+	{
+		HeapTuple	tup = SearchSysCache1(RELOID, values[0]);
+		bool		defaults = false;
+
+		if (HeapTupleIsValid(tup))
+		{
+			(void) SysCacheGetAttr(RELOID, tup, Anum_pg_class_relacl, &defaults);
+			ReleaseSysCache(tup);
+		}
+		if (defaults)
+			PG_RETURN_VOID();	/* relacl is NULL: the owner's defaults already */
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "dedup: SPI_connect failed");

@@ -86,7 +86,7 @@ typedef struct DedupRows
 	int64		count;
 } DedupRows;
 
-extern void dedup_rows_written(DedupRows *rows);
+extern void dedup_write_rows(const char *stmt, Oid as, DedupRows *rows);
 extern void dedup_rows_json(StringInfo buf, const char *key, const char *table, DedupRows *rows);
 
 /* access.c: who can read and write what, role by role */
@@ -120,7 +120,9 @@ typedef struct DedupBackupInfo
 {
 	Oid			backup;			/* the backup table (journaled OID, name and owner) */
 	Oid			source;			/* the table it was taken from, or InvalidOid if gone */
+	Oid			source_oid;		/* that table's OID, as journaled */
 	char	   *source_name;	/* quoted qualified name, as journaled */
+	char	   *owner;			/* owner of the table and the backup, as journaled */
 	int64		rows;
 	char	   *fingerprint;	/* hex, as journaled */
 	int64		entry;			/* journal id */
@@ -151,10 +153,11 @@ extern Oid	dedup_rel_owner(Oid relid);
 extern char *dedup_collation_name(Oid collid);
 extern char *dedup_derived_name(const char *a, const char *b, const char *suffix);
 extern char *dedup_qualified_name(Oid relid);
+extern char *dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind);
 extern char *dedup_quoted_list(List *names);
 extern char *dedup_quoted_list_prefixed(List *names, const char *prefix);
 extern Oid	dedup_lookup_relation(const char *qualname);
-extern void dedup_exec(const char *sql);
+extern int64 dedup_exec(const char *sql);
 extern char *dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values);
 extern char *dedup_query_value_nulls(const char *sql, int nargs, Oid *types, Datum *values,
 									 const char *nulls);
@@ -195,16 +198,20 @@ typedef struct DedupRebuild
 	char	   *transientq;		/* its quoted qualified name */
 	List	   *pairs;			/* Oid pairs: an index of the table, its copy */
 	List	   *reindex;		/* Oid: indexes rebuilt after the swap */
+	bool		kept_stamps;	/* rows kept their xmin: the table keeps its relfrozenxid */
 } DedupRebuild;
 
 extern DedupRebuild *dedup_rebuild_begin(Oid table, List *added);
 extern void dedup_rebuild_indexes(DedupRebuild *rb);
 extern void dedup_rebuild_swap(DedupRebuild *rb, List **sql);
+extern void dedup_constraint_set_valid(Oid relid, const char *conname);
 
 /* undo.c */
 extern char **dedup_step(const char *sql, const char *run_as);
 extern void dedup_run_steps(int64 id, List *steps, List **sql);
-#define DEDUP_REPLAY_TABLES 1
+#define DEDUP_REPLAY_CREATE 1		/* the tables, empty, without constraints or indexes */
+#define DEDUP_REPLAY_BUILD 4		/* their constraints, indexes and the rest */
+#define DEDUP_REPLAY_TABLES (DEDUP_REPLAY_CREATE | DEDUP_REPLAY_BUILD)
 #define DEDUP_REPLAY_DEPENDENTS 2
 extern void dedup_replay_drop(int64 id, int what, List **sql);
 extern TransactionId dedup_rows_xid(uint64 xid, const char *table);

@@ -11,6 +11,8 @@
  *	 emptiness.c  decide emptiness by reading the table under a lock
  *	 inventory.c  dedup.inventory()
  *	 discovery.c  dedup.duplicate_groups(), dedup.find_empty_duplicates()
+ *	 objects.c    duplicate indexes, constraints, policies, triggers;
+ *	              dedup.compare_tables()
  *
  *-------------------------------------------------------------------------
  */

@@ -35,10 +35,11 @@ static DedupCatalog *member_cat;
 static int
 role_rank(DedupRole role)
 {
-	return role == DEDUP_ROLE_KEEPER ? 0 : role == DEDUP_ROLE_EXTENSION ? 1 : 2;
+	return role == DEDUP_ROLE_KEEPER ? 0 : role == DEDUP_ROLE_EXTENSION ? 1 :
+		role == DEDUP_ROLE_DUPLICATE ? 2 : 3;
 }
 
-/* group, then keeper / extensions / duplicates, then schema and name */
+/* group, then keeper / extensions / duplicates / backups, then schema and name */
 static int
 member_cmp(const void *a, const void *b)
 {
@@ -71,15 +72,18 @@ group_members(DedupCatalog *cat, int *n)
 /*
  * What both reports start with: the catalog of the schemas in argument 0,
  * grouped (exact_counts: every member counted), members in report order.
+ * dedup's own reads are kept out of the statistics until the caller's
+ * dedup_quiet_stats_end(*nestlevel).
  */
 static DedupCatalog *
-load_groups(FunctionCallInfo fcinfo, bool exact_counts, int **idx, int *n)
+load_groups(FunctionCallInfo fcinfo, bool exact_counts, int **idx, int *n, int *nestlevel)
 {
 	ArrayType  *schemas = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
 	DedupCatalog *cat;
 
 	dedup_init_srf(fcinfo);
 	cat = dedup_load_catalog(schemas, false);
+	*nestlevel = dedup_quiet_stats_begin(cat);
 	dedup_build_groups(cat, exact_counts);
 	*idx = group_members(cat, n);
 	return cat;
@@ -89,12 +93,13 @@ load_groups(FunctionCallInfo fcinfo, bool exact_counts, int **idx, int *n)
  * dedup.duplicate_groups(schemas name[] DEFAULT NULL) RETURNS TABLE (
  *	 group_id int, keeper regclass, tbl regclass, role text,
  *	 is_empty boolean, row_count bigint, similarity real,
- *	 evidence text[], verdict text)
+ *	 evidence text[], verdict text, strength text)
  *
  *	 SELECT group_id, tbl, role, row_count, verdict FROM dedup.duplicate_groups();
  *
  * row_count is exact (every member is read); verdicts compare members that
- * hold rows with the keeper on its primary key.
+ * hold rows with the keeper on its primary key.  strength is NULL for
+ * keepers and extensions.
  */
 Datum
 dedup_duplicate_groups(PG_FUNCTION_ARGS)
@@ -103,13 +108,14 @@ dedup_duplicate_groups(PG_FUNCTION_ARGS)
 	int		   *idx;
 	int			n;
 	int			i;
-	DedupCatalog *cat = load_groups(fcinfo, true, &idx, &n);
+	int			nestlevel;
+	DedupCatalog *cat = load_groups(fcinfo, true, &idx, &n, &nestlevel);
 
 	for (i = 0; i < n; i++)
 	{
 		DedupTable *t = &cat->tables[idx[i]];
-		Datum		values[9];
-		bool		nulls[9] = {0};
+		Datum		values[10];
+		bool		nulls[10] = {0};
 
 		CHECK_FOR_INTERRUPTS();
 		values[0] = Int32GetDatum(t->group_id);
@@ -126,21 +132,29 @@ dedup_duplicate_groups(PG_FUNCTION_ARGS)
 		values[6] = Float4GetDatum(t->similarity);
 		values[7] = dedup_text_array(t->evidence);
 		values[8] = CStringGetTextDatum(t->verdict);
+		if (t->strength == DEDUP_STRENGTH_NONE)
+			nulls[9] = true;
+		else
+			values[9] = CStringGetTextDatum(dedup_strength_name(t->strength));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	dedup_quiet_stats_end(nestlevel);
 	return (Datum) 0;
 }
 
 /*
  * dedup.find_empty_duplicates(schemas name[] DEFAULT NULL) RETURNS TABLE (
  *	 group_id int, keeper regclass, keeper_rows bigint, duplicate regclass,
- *	 safe_to_drop boolean, blockers text[], drop_order int)
+ *	 safe_to_drop boolean, blockers text[], drop_order int,
+ *	 strength text, verdict text)
  *
  *	 SELECT duplicate, safe_to_drop, blockers, drop_order
  *	   FROM dedup.find_empty_duplicates() ORDER BY drop_order;
  *
- * Lists every duplicate that is empty (never an extension, never a keeper).
- * Only "empty or not" is read for members; the keeper is counted exactly.
+ * Lists every duplicate that is empty (never an extension, a backup or a
+ * keeper), with its strength and the verdict that says why it is or is not
+ * safe.  Only "empty or not" is read for members; the keeper is counted
+ * exactly.
  */
 Datum
 dedup_find_empty_duplicates(PG_FUNCTION_ARGS)
@@ -149,14 +163,15 @@ dedup_find_empty_duplicates(PG_FUNCTION_ARGS)
 	int		   *idx;
 	int			n;
 	int			i;
-	DedupCatalog *cat = load_groups(fcinfo, false, &idx, &n);
+	int			nestlevel;
+	DedupCatalog *cat = load_groups(fcinfo, false, &idx, &n, &nestlevel);
 
 	for (i = 0; i < n; i++)
 	{
 		DedupTable *t = &cat->tables[idx[i]];
 		DedupTable *k = &cat->tables[cat->group_keeper[t->group_id]];
-		Datum		values[7];
-		bool		nulls[7] = {0};
+		Datum		values[9];
+		bool		nulls[9] = {0};
 
 		CHECK_FOR_INTERRUPTS();
 		if (t->role != DEDUP_ROLE_DUPLICATE || t->unknown_reason != DEDUP_KNOWN ||
@@ -176,8 +191,11 @@ dedup_find_empty_duplicates(PG_FUNCTION_ARGS)
 			values[6] = Int32GetDatum(t->drop_order);
 		else
 			nulls[6] = true;
+		values[7] = CStringGetTextDatum(dedup_strength_name(t->strength));
+		values[8] = CStringGetTextDatum(t->verdict);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	dedup_quiet_stats_end(nestlevel);
 	return (Datum) 0;
 }
 
@@ -198,6 +216,7 @@ dedup_group_duplicates(Oid keeper)
 	int		   *idx;
 	int			n;
 	int			i;
+	int			nestlevel;
 	List	   *out = NIL;
 
 	{
@@ -208,7 +227,9 @@ dedup_group_duplicates(Oid keeper)
 		schemas = construct_array(&nsp, 1, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR);
 		cat = dedup_load_catalog(schemas, false);
 	}
+	nestlevel = dedup_quiet_stats_begin(cat);
 	dedup_build_groups(cat, false);
+	dedup_quiet_stats_end(nestlevel);
 	k = dedup_find_table(cat, keeper);
 	if (k == NULL || k->group_id == 0)
 		return NIL;

@@ -36,6 +36,10 @@
 #include "ddl.h"
 
 PG_FUNCTION_INFO_V1(dedup_drop_if_empty);
+PG_FUNCTION_INFO_V1(dedup_drop_backup);
+
+static Oid	backup_source(Oid relid, const char **how);
+static void drop_backup_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result);
 
 /*
  * Everything a drop of relid needs, read from the catalogs: its dependents
@@ -250,5 +254,132 @@ dedup_drop_if_empty(PG_FUNCTION_ARGS)
 	bool		dropped = false;
 
 	dedup_call(fcinfo, drop_if_empty_body, &dropped);
+	PG_RETURN_BOOL(dropped);
+}
+
+/*
+ * The table relid is a backup of, or InvalidOid when it is not a backup
+ * (*how = NULL) or its source is gone.  A backup dedup.backup_table took
+ * is known by its journal entry; any other table is a backup only by its
+ * name ("<t>_backup_<date>", "<t>_bak", "backup_<t>" ...), of the table
+ * with its stem in the same schema.
+ */
+static Oid
+backup_source(Oid relid, const char **how)
+{
+	DedupBackupInfo *b = dedup_journal_backup_of(relid);
+	DedupTable	t;
+
+	if (b)
+	{
+		*how = "taken by dedup.backup_table";
+		return b->source;
+	}
+	memset(&t, 0, sizeof(t));
+	t.relname = get_rel_name(relid);
+	dedup_parse_name(&t);
+	if ((t.affixes & DEDUP_AFFIX_BACKUP) == 0)
+	{
+		*how = NULL;
+		return InvalidOid;
+	}
+	*how = "named as a backup";
+	return get_relname_relid(t.stem, get_rel_namespace(relid));
+}
+
+/* The body of dedup.drop_backup() under dedup_call(). */
+static void
+drop_backup_body(FunctionCallInfo fcinfo, MemoryContext cxt, void *result)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	bool		force = PG_GETARG_BOOL(1);
+	const char *how;
+	Oid			source;
+	DedupUnknown why;
+	int64		rows;
+	char	   *name;
+
+	/*
+	 * Lock the backup and its source together (OID order): writers of the
+	 * source wait too, so a row it loses while we compare cannot be lost
+	 * with the backup.  Then look again.
+	 */
+	dedup_check_target(relid, "drop");
+	source = backup_source(relid, &how);
+	if (OidIsValid(source))
+		dedup_lock_pair(relid, AccessExclusiveLock, source, ShareLock);
+	else
+		LockRelationOid(relid, AccessExclusiveLock);
+	dedup_check_target(relid, "drop");
+	name = get_rel_name(relid);
+	if (backup_source(relid, &how) != source)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the source of backup \"%s\" changed while it was being locked", name),
+				 errdetail("Nothing was changed."),
+				 errhint("Call dedup.drop_backup() again.")));
+	if (how == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table \"%s\" is not a backup", name),
+				 errdetail("It was not taken by dedup.backup_table and is not named as a backup.  Nothing was changed."),
+				 errhint("Use dedup.drop_if_empty() for tables that are not backups.")));
+	rows = dedup_count_rows(relid, AccessExclusiveLock, false, 0, false, &why);
+	if (rows == DEDUP_ROWS_UNKNOWN)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not read table \"%s\": %s", name, dedup_unknown_phrase(why)),
+				 errdetail("Nothing was changed.")));
+	if (rows > 0 && !force)
+	{
+		Oid			types[2] = {REGCLASSOID, REGCLASSOID};
+		Datum		args[2];
+		int64		missing;
+
+		if (!OidIsValid(source))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg_plural("backup \"%s\" holds " INT64_FORMAT " row and its source is gone",
+								   "backup \"%s\" holds " INT64_FORMAT " rows and its source is gone",
+								   rows, name, rows),
+					 errdetail("Its rows may exist nowhere else.  Nothing was changed."),
+					 errhint("Restore them with dedup.restore_backup(), or pass force => true to drop it anyway.")));
+		args[0] = ObjectIdGetDatum(relid);
+		args[1] = ObjectIdGetDatum(source);
+		missing = pg_strtoint64(dedup_query_value("SELECT pg_catalog.count(*)::pg_catalog.text FROM dedup.missing_rows($1, $2)",
+												  2, types, args));
+		if (missing > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg_plural("backup \"%s\" holds " INT64_FORMAT " row that \"%s\" lacks or holds with other values",
+								   "backup \"%s\" holds " INT64_FORMAT " rows that \"%s\" lacks or holds with other values",
+								   missing, name, missing, get_rel_name(source)),
+					 errdetail("dedup.missing_rows(%s, %s) lists them.  Nothing was changed.",
+							   quote_literal_cstr(dedup_qualified_name(relid)),
+							   quote_literal_cstr(dedup_qualified_name(source))),
+					 errhint("Merge them with dedup.merge_rows(), or pass force => true to drop the backup anyway.")));
+	}
+	*(bool *) result = dedup_drop_relation(relid, false, false, 0) > 0;
+}
+
+/*
+ * dedup.drop_backup(tbl regclass, force boolean DEFAULT false) RETURNS boolean
+ *
+ *	 SELECT dedup.drop_backup('public.members_backup_20261121');
+ *
+ * Drops a backup: a table dedup.backup_table took (its journal entry) or
+ * one named as a backup.  Under ACCESS EXCLUSIVE on the backup and SHARE
+ * on its source, a backup that holds rows is dropped only when every one of
+ * them is in its source (same key, same values: dedup.missing_rows finds
+ * none); force => true drops it anyway.
+ * Journaled like drop_if_empty; an error for any other table, or when
+ * something depends on it.  Nothing else ever drops a backup.
+ */
+Datum
+dedup_drop_backup(PG_FUNCTION_ARGS)
+{
+	bool		dropped = false;
+
+	dedup_call(fcinfo, drop_backup_body, &dropped);
 	PG_RETURN_BOOL(dropped);
 }

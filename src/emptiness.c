@@ -156,8 +156,26 @@ dedup_count_rows(Oid relid, LOCKMODE lockmode, bool release, int64 limit,
 		if (child == relid)
 			continue;
 		crel = try_relation_open(child, lockmode);
-		if (crel != NULL)		/* NULL: dropped meanwhile, so no rows */
-			rels = lappend(rels, crel);
+		if (crel == NULL)		/* dropped meanwhile, so no rows */
+			continue;
+		rels = lappend(rels, crel);
+		/* a foreign table's rows live elsewhere: they cannot be counted */
+		if (crel->rd_rel->relkind == RELKIND_FOREIGN_TABLE)
+			*why = DEDUP_FOREIGN;
+	}
+	if (*why != DEDUP_KNOWN)
+	{
+		foreach(lc, rels)
+		{
+			Relation	r = (Relation) lfirst(lc);
+
+			relation_close(r, (release && r != rel) ? lockmode : NoLock);
+		}
+		if (release)
+			UnlockRelationOid(relid, lockmode);
+		list_free(rels);
+		list_free(members);
+		return DEDUP_ROWS_UNKNOWN;
 	}
 
 	/* the snapshot is taken only now, after every lock was granted */
@@ -206,6 +224,8 @@ dedup_unknown_phrase(DedupUnknown why)
 			return "temporary table of another session";
 		case DEDUP_GONE:
 			return "dropped while being read";
+		case DEDUP_FOREIGN:
+			return "a partition or inheritance child is a foreign table, whose rows cannot be counted";
 		case DEDUP_KNOWN:
 			break;
 	}

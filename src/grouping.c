@@ -6,17 +6,21 @@
  *	  dropped and in what order.
  *
  * Grouping rules (README "Grouping rules"):
- *	 - strong: two tables of one schema whose names reduce to the same stem
- *	   (date, leftover and version affixes stripped, case ignored);
- *	 - weak: an ORM twin "<app>_<model>" whose model part matches another
- *	   table's stem once underscores and plural endings are ignored; it
- *	   counts only with column-name similarity >= 0.5 and when neither
- *	   table has a foreign key to the other (a junction table points at the
- *	   table it shares a name with; a twin does not);
- *	 - structure: a table whose primary key references another table's
- *	   primary key is that table's 1:1 extension;
+ *	 - names: tables of one schema whose names reduce to the same stem
+ *	   (naming.c) join the family's base name when their columns agree
+ *	   (similarity >= 0.5 or a subset: may_join); a bare copy number ("t2")
+ *	   joins its base name with the same columns;
+ *	 - ORM twins "<app>_<model>" whose model part matches another table's
+ *	   stem, with column similarity >= 0.5;
+ *	 - no edge joins two tables that a foreign key links or whose primary
+ *	   keys are on different columns (copy_conflict);
+ *	 - backups: journaled ones join their source, named ones their family;
+ *	 - structure: the only same-schema table whose primary key references
+ *	   another table's primary key is its 1:1 extension;
  *	 - groups are transitive (union-find); attached partitions and
  *	   inheritance children belong to their parent and join no group.
+ * Then each group's keeper (choose_keeper), each member's strength
+ * (copy_strength), the drop plan (dedup_plan_drops) and the verdicts.
  *
  *-------------------------------------------------------------------------
  */
@@ -108,6 +112,8 @@ dedup_role_name(DedupRole role)
 			return "duplicate";
 		case DEDUP_ROLE_EXTENSION:
 			return "extension";
+		case DEDUP_ROLE_BACKUP:
+			return "backup";
 		case DEDUP_ROLE_NONE:
 			break;
 	}
@@ -139,6 +145,33 @@ dedup_column_similarity(DedupCatalog *cat, DedupTable *a, DedupTable *b)
 	return (float4) shared / (float4) (a->ncols + b->ncols - shared);
 }
 
+/*
+ * The first position in sorted[0..n) (ordered by schema, then stem or ORM
+ * key) whose (schema, key) is at or after (nsp, key); n when none is.
+ */
+static int
+lower_bound(DedupCatalog *cat, int *sorted, int n, const char *nsp, const char *key,
+			bool ormkey)
+{
+	int			lo = 0,
+				hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		DedupTable *m = &cat->tables[sorted[mid]];
+		int			c = strcmp(m->nspname, nsp);
+
+		if (c == 0)
+			c = strcmp(ormkey ? m->ormkey : m->stem, key);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static bool
 has_fk_to(DedupTable *from, Oid to)
 {
@@ -148,6 +181,187 @@ has_fk_to(DedupTable *from, Oid to)
 		if (((DedupFk *) lfirst(lc))->to == to)
 			return true;
 	return false;
+}
+
+/* Do a and b have primary keys on differently named columns? */
+static bool
+keys_differ(DedupCatalog *cat, DedupTable *a, DedupTable *b)
+{
+	int			i,
+				j;
+
+	if (a->npkatts == 0 || b->npkatts == 0)
+		return false;
+	dedup_load_pk(cat, a);
+	dedup_load_pk(cat, b);
+	if (a->npk != b->npk)
+		return true;
+	for (i = 0; i < a->npk; i++)
+	{
+		for (j = 0; j < b->npk; j++)
+			if (pg_strcasecmp(a->pk[i], b->pk[j]) == 0)
+				break;
+		if (j == b->npk)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Why a and b cannot be copies of each other whatever their names say, or
+ * NULL: one references the other (a history, junction or child table), or
+ * their primary keys are on different columns (a live table keyed by id
+ * beside its history keyed by (id, version)).
+ */
+static const char *
+copy_conflict(DedupCatalog *cat, DedupTable *a, DedupTable *b)
+{
+	if (has_fk_to(a, b->relid) || has_fk_to(b, a->relid))
+		return "a foreign key links them";
+	if (keys_differ(cat, a, b))
+		return "their primary keys are on different columns";
+	return NULL;
+}
+
+/* Column i of a is in b under the same name (case ignored) and type. */
+static bool
+column_in(DedupTable *a, int i, DedupTable *b)
+{
+	int			j;
+
+	for (j = 0; j < b->ncols; j++)
+		if (pg_strcasecmp(a->cols[i], b->cols[j]) == 0)
+			return a->coltypes[i] == b->coltypes[j];
+	return false;
+}
+
+/* Every column of a is in b with the same type. */
+static bool
+columns_within(DedupCatalog *cat, DedupTable *a, DedupTable *b)
+{
+	int			i;
+
+	dedup_load_columns(cat, a);
+	dedup_load_columns(cat, b);
+	for (i = 0; i < a->ncols; i++)
+		if (!column_in(a, i, b))
+			return false;
+	return true;
+}
+
+static bool
+same_columns(DedupCatalog *cat, DedupTable *a, DedupTable *b)
+{
+	return columns_within(cat, a, b) && columns_within(cat, b, a);
+}
+
+/*
+ * May member m join the family of a by name?  Only when their columns
+ * agree too: a column-name similarity of at least 0.5, or every column of
+ * m in a with the same type (a copy taken before a gained columns).  A
+ * name alone is not enough ("sensor_temp" of temperatures beside
+ * "sensor"), and nothing joins across a copy_conflict().
+ */
+static bool
+may_join(DedupCatalog *cat, DedupTable *a, DedupTable *m)
+{
+	if (copy_conflict(cat, a, m))
+		return false;
+	return dedup_column_similarity(cat, a, m) >= ORM_TWIN_MIN_SIMILARITY ||
+		columns_within(cat, m, a);
+}
+
+/*
+ * Name edges: tables of one schema whose names reduce to the same stem.
+ * Each member joins the family's base name (nothing stripped; among case
+ * variants the all-lower-case one) when may_join() allows; a family
+ * without a base name gathers around its first member by name.  A bare
+ * copy number joins the base name it was added to.
+ */
+static void
+link_stem_families(DedupCatalog *cat, int *elig, int nelig)
+{
+	int		   *order = palloc(sizeof(int) * Max(nelig, 1));
+	int			lo,
+				hi,
+				i;
+
+	memcpy(order, elig, sizeof(int) * nelig);
+	sort_cat = cat;
+	qsort(order, nelig, sizeof(int), cmp_idx_stem);
+
+	/* every member of a family is compared: read their columns at once */
+	{
+		int		   *fam = palloc(sizeof(int) * Max(nelig, 1));
+		int			nfam = 0;
+
+		for (lo = 0; lo < nelig; lo = hi)
+		{
+			for (hi = lo + 1; hi < nelig && cmp_idx_stem(&order[lo], &order[hi]) == 0; hi++)
+				;
+			for (i = lo; hi - lo >= 2 && i < hi; i++)
+				fam[nfam++] = order[i];
+		}
+		dedup_load_columns_of(cat, fam, nfam);
+		pfree(fam);
+	}
+
+	for (lo = 0; lo < nelig; lo = hi)
+	{
+		int			anchor = -1;
+
+		CHECK_FOR_INTERRUPTS();
+		for (hi = lo + 1; hi < nelig && cmp_idx_stem(&order[lo], &order[hi]) == 0; hi++)
+			;
+		if (hi - lo < 2)
+			continue;
+		dedup_sort_by_name(cat, order + lo, hi - lo);
+		for (i = lo; i < hi; i++)
+		{
+			DedupTable *t = &cat->tables[order[i]];
+
+			if (t->affixes == 0 &&
+				(anchor < 0 || (strcmp(t->relname, t->stem) == 0 &&
+								strcmp(cat->tables[anchor].relname, cat->tables[anchor].stem) != 0)))
+				anchor = order[i];
+		}
+		if (anchor < 0)
+			anchor = order[lo];
+		for (i = lo; i < hi; i++)
+			if (order[i] != anchor && may_join(cat, &cat->tables[anchor], &cat->tables[order[i]]))
+				uf_union(cat, anchor, order[i]);
+	}
+
+	/* a bare copy number ("t2") joins the base name "t" with the same columns */
+	for (i = 0; i < nelig; i++)
+	{
+		DedupTable *t = &cat->tables[order[i]];
+		char	   *stem;
+		int			j;
+
+		if (t->number_len == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		stem = pnstrdup(t->stem, strlen(t->stem) - t->number_len);
+		for (j = lower_bound(cat, order, nelig, t->nspname, stem, false); j < nelig; j++)
+		{
+			DedupTable *b = &cat->tables[order[j]];
+
+			if (strcmp(b->nspname, t->nspname) != 0 || strcmp(b->stem, stem) != 0)
+				break;
+			if (b->affixes == 0 && strcmp(b->relname, b->stem) == 0 &&
+				copy_conflict(cat, b, t) == NULL && same_columns(cat, b, t))
+			{
+				uf_union(cat, order[j], order[i]);
+				t->affixes |= DEDUP_AFFIX_NUMBER;
+				t->name_evidence = lappend(t->name_evidence,
+										   psprintf("copy number \"%s\"",
+													t->stem + strlen(stem)));
+				break;
+			}
+		}
+	}
+	pfree(order);
 }
 
 /*
@@ -174,9 +388,6 @@ link_orm_twins(DedupCatalog *cat, int *elig, int nelig)
 		for (p = -1; p < slen - 1; p++)
 		{
 			char	   *key;
-			int			lo = 0,
-						hi = nelig - 1,
-						first = -1;
 			int			k;
 
 			if (p >= 0 && (a->stem[p] != '_' || p == 0))
@@ -185,24 +396,7 @@ link_orm_twins(DedupCatalog *cat, int *elig, int nelig)
 			if (key[0] == '\0')
 				continue;
 
-			/* first entry with (nspname, ormkey) >= (a->nspname, key) */
-			while (lo <= hi)
-			{
-				int			mid = lo + (hi - lo) / 2;
-				DedupTable *m = &cat->tables[byorm[mid]];
-				int			c = strcmp(m->nspname, a->nspname);
-
-				if (c == 0)
-					c = strcmp(m->ormkey, key);
-				if (c >= 0)
-				{
-					first = mid;
-					hi = mid - 1;
-				}
-				else
-					lo = mid + 1;
-			}
-			for (k = first; k >= 0 && k < nelig; k++)
+			for (k = lower_bound(cat, byorm, nelig, a->nspname, key, true); k < nelig; k++)
 			{
 				DedupTable *b = &cat->tables[byorm[k]];
 				float4		sim;
@@ -214,7 +408,7 @@ link_orm_twins(DedupCatalog *cat, int *elig, int nelig)
 				/* a whole-name match is found from both sides: take it once */
 				if (p < 0 && strcmp(a->relname, b->relname) > 0)
 					continue;
-				if (has_fk_to(a, b->relid) || has_fk_to(b, a->relid))
+				if (copy_conflict(cat, a, b))
 					continue;
 				sim = dedup_column_similarity(cat, a, b);
 				if (sim < ORM_TWIN_MIN_SIMILARITY)
@@ -233,113 +427,281 @@ link_orm_twins(DedupCatalog *cat, int *elig, int nelig)
 	pfree(byorm);
 }
 
-/* Structural edges: a table whose primary key references another's. */
+/* The same-schema table whose primary key t's primary key references, or -1. */
+static int
+extended_table(DedupCatalog *cat, DedupTable *t, DedupFk **via)
+{
+	ListCell   *lc;
+
+	foreach(lc, t->references)
+	{
+		DedupFk    *fk = (DedupFk *) lfirst(lc);
+		int			b = dedup_table_index(cat, fk->to);
+
+		if (fk->pk_to_pk && b >= 0 && cat->tables[b].eligible &&
+			strcmp(cat->tables[b].nspname, t->nspname) == 0)
+		{
+			*via = fk;
+			return b;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Structural edges: a table whose primary key references another table's
+ * primary key, in the same schema, is that table's 1:1 extension, when it
+ * is the only one (several are subtypes of a supertype, not copies) and
+ * has no copies of its own (then its copies are compared with it, in a
+ * group of its own).
+ */
 static void
 link_extensions(DedupCatalog *cat, int *elig, int nelig)
+{
+	int		   *size = palloc0(sizeof(int) * Max(cat->ntables, 1));
+	int			e;
+
+	for (e = 0; e < nelig; e++)
+	{
+		DedupFk    *fk;
+		int			b = extended_table(cat, &cat->tables[elig[e]], &fk);
+
+		size[uf_find(cat, elig[e])]++;
+		if (b >= 0)
+			cat->tables[b].nextensions++;
+	}
+	for (e = 0; e < nelig; e++)
+	{
+		DedupTable *t = &cat->tables[elig[e]];
+		DedupFk    *fk;
+		int			b = extended_table(cat, t, &fk);
+
+		if (b < 0)
+			continue;
+		if (cat->tables[b].nextensions > 1)
+			continue;
+		if (size[uf_find(cat, elig[e])] > 1 || t->is_backup)
+		{
+			t->evidence = lappend(t->evidence,
+								  psprintf("1:1 extension of %s (grouped with its own copies)",
+										   cat->tables[b].qualname));
+			continue;
+		}
+		t->extends = b;
+		uf_union(cat, elig[e], b);
+		t->evidence = lappend(t->evidence,
+							  psprintf("1:1 extension: primary key references %s (foreign key %s)",
+									   cat->tables[b].qualname,
+									   quote_identifier(fk->conname)));
+	}
+	pfree(size);
+}
+
+/*
+ * Backups: the ones dedup.backup_table took (journaled, checked by OID,
+ * name and owner) join their source's group when it is in the same
+ * schema; tables named as backups are backups too, by name only.
+ */
+static void
+mark_backups(DedupCatalog *cat, int *elig, int nelig)
+{
+	ListCell   *lc;
+	int			e;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "dedup: SPI_connect failed");
+	foreach(lc, dedup_journal_backups())
+	{
+		DedupBackupInfo *b = (DedupBackupInfo *) lfirst(lc);
+		DedupTable *t = dedup_find_table(cat, b->backup);
+		MemoryContext oldcxt;
+
+		if (t == NULL || !t->eligible)
+			continue;
+		oldcxt = MemoryContextSwitchTo(cat->cxt);
+		t->journaled = palloc(sizeof(DedupBackupInfo));
+		*t->journaled = *b;
+		t->journaled->source_name = pstrdup(b->source_name);
+		t->journaled->fingerprint = b->fingerprint ? pstrdup(b->fingerprint) : NULL;
+		MemoryContextSwitchTo(oldcxt);
+		t->is_backup = true;
+	}
+	SPI_finish();
+	for (e = 0; e < nelig; e++)
+		if (cat->tables[elig[e]].affixes & DEDUP_AFFIX_BACKUP)
+			cat->tables[elig[e]].is_backup = true;
+}
+
+static void
+link_journaled_backups(DedupCatalog *cat, int *elig, int nelig)
 {
 	int			e;
 
 	for (e = 0; e < nelig; e++)
 	{
 		DedupTable *t = &cat->tables[elig[e]];
-		ListCell   *lc;
+		int			s;
 
-		foreach(lc, t->references)
-		{
-			DedupFk    *fk = (DedupFk *) lfirst(lc);
-			int			b = dedup_table_index(cat, fk->to);
-
-			if (!fk->pk_to_pk || b < 0 || !cat->tables[b].eligible)
-				continue;
-			t->extends = b;
-			uf_union(cat, elig[e], b);
-			t->evidence = lappend(t->evidence,
-								  psprintf("1:1 extension: primary key references %s (foreign key %s)",
-										   cat->tables[b].qualname,
-										   quote_identifier(fk->conname)));
-			break;
-		}
+		if (t->journaled == NULL || !OidIsValid(t->journaled->source))
+			continue;
+		s = dedup_table_index(cat, t->journaled->source);
+		if (s >= 0 && cat->tables[s].eligible &&
+			strcmp(cat->tables[s].nspname, t->nspname) == 0)
+			uf_union(cat, elig[e], s);
 	}
 }
 
-/*
- * Choose the keeper among members[0..n): the only member with rows; else
- * the one with the base name; else the most referenced; ties by name.
- * Extensions are never keepers.  Members are sorted by name on entry.
- */
-static int
-choose_keeper(DedupCatalog *cat, int *members, int n, char **reason)
+/* Is t read by something outside its group: a foreign key from a non-member? */
+static bool
+referenced_from_outside(DedupCatalog *cat, DedupTable *t)
 {
-	int			ncand = 0;
-	int			withrows = -1;
-	int			nwithrows = 0;
-	bool		unknown = false;
-	int			best = -1;
-	int			bestrefs = -1;
+	ListCell   *lc;
+
+	foreach(lc, t->referenced_by)
+	{
+		DedupTable *from = dedup_find_table(cat, ((DedupFk *) lfirst(lc))->from);
+
+		if (from == NULL || uf_find(cat, from - cat->tables) != uf_find(cat, t - cat->tables))
+			return true;
+	}
+	return false;
+}
+
+/* "a, b and c" of the names of tables idx[0..n) */
+static char *
+name_list(DedupCatalog *cat, int *idx, int n)
+{
+	StringInfoData buf;
 	int			i;
 
+	initStringInfo(&buf);
 	for (i = 0; i < n; i++)
-		if (cat->tables[members[i]].extends < 0)
-			ncand++;
+		appendStringInfo(&buf, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ",
+						 cat->tables[idx[i]].qualname);
+	return buf.data;
+}
 
-#define CANDIDATE(t) (ncand == 0 || (t)->extends < 0)
+/*
+ * Choose the keeper among members[0..n) (sorted by name; rows read and
+ * signs of use loaded).  Extensions and backups never keep.
+ *	 1. The base name (nothing stripped, not an ORM twin) keeps over every
+ *		name that says "copy" (leftover, date, backup, first version).
+ *	 2. Another version of it ("_v2", "v3_") is its rival: the only one of
+ *		them in use keeps; with none in use, the only one holding rows;
+ *		else it is not clear-cut.
+ *	 3. Without a base name, the only name that does not say "copy" keeps;
+ *		else the only contender in use, or holding rows; else it is not
+ *		clear-cut.
+ * *unclear receives why it is not clear-cut, or NULL.  Returns -1 when no
+ * member may keep.
+ */
+static int
+choose_keeper(DedupCatalog *cat, int *members, int n, char **reason, char **unclear)
+{
+	int		   *cont = palloc(sizeof(int) * n);
+	int			ncont = 0;
+	int		   *used = palloc(sizeof(int) * n);
+	int			nused = 0;
+	int			base = -1;
+	int			ncand = 0;
+	int			nextension = 0;
+	int			i;
+
+	*unclear = NULL;
+	for (i = 0; i < n; i++)
+		if (cat->tables[members[i]].extends >= 0)
+			nextension++;
+
+#define CANDIDATE(t) (!(t)->is_backup && ((t)->extends < 0 || nextension == n))
 	for (i = 0; i < n; i++)
 	{
 		DedupTable *t = &cat->tables[members[i]];
 
 		if (!CANDIDATE(t))
 			continue;
-		if (t->unknown_reason != DEDUP_KNOWN)
-			unknown = true;
-		else if (t->nrows > 0)
-		{
-			nwithrows++;
-			withrows = members[i];
-		}
+		ncand++;
+		if (t->affixes == 0 && !t->orm_twin &&
+			(base < 0 || (strcmp(t->relname, t->stem) == 0 &&
+						  strcmp(cat->tables[base].relname, cat->tables[base].stem) != 0)))
+			base = members[i];
 	}
-	if (!unknown && nwithrows == 1)
-	{
-		*reason = "keeper: the only member with rows";
-		return withrows;
-	}
+	if (ncand == 0)
+		return -1;
 
-	/*
-	 * base name: nothing stripped and not an ORM twin; among case variants
-	 * the first all-lower-case name wins
-	 */
+	/* contenders: the base and its rivals, or every name not saying "copy" */
 	for (i = 0; i < n; i++)
 	{
 		DedupTable *t = &cat->tables[members[i]];
 
-		if (CANDIDATE(t) && t->name_evidence == NIL && !t->orm_twin &&
-			(best < 0 ||
-			 (strcmp(t->relname, t->stem) == 0 &&
-			  strcmp(cat->tables[best].relname, cat->tables[best].stem) != 0)))
-			best = members[i];
+		if (!CANDIDATE(t) || (t->affixes & DEDUP_AFFIX_EXPLICIT))
+			continue;
+		if (base >= 0 && members[i] != base && !(t->affixes & DEDUP_AFFIX_VERSION))
+			continue;
+		if (base >= 0 && t->affixes == 0 && members[i] != base)
+			continue;			/* a case variant of the base */
+		cont[ncont++] = members[i];
 	}
-	if (best >= 0)
-	{
-		*reason = nwithrows > 1 ? "keeper: base name (several members hold rows)" :
-			"keeper: base name";
-		return best;
-	}
-
-	for (i = 0; i < n; i++)
-	{
-		DedupTable *t = &cat->tables[members[i]];
-
-		if (CANDIDATE(t) && list_length(t->referenced_by) > bestrefs)
-		{
-			best = members[i];
-			bestrefs = list_length(t->referenced_by);
-		}
-	}
+	if (ncont == 0)				/* only names that say "copy" */
+		for (i = 0; i < n; i++)
+			if (CANDIDATE(&cat->tables[members[i]]))
+				cont[ncont++] = members[i];
 #undef CANDIDATE
-	*reason = bestrefs > 0 ?
-		psprintf("keeper: most referenced (%d foreign key%s)", bestrefs,
-				 bestrefs == 1 ? "" : "s") :
-		"keeper: first by name";
-	return best;
+
+	if (ncont == 1)
+	{
+		*reason = base == cont[0] ? "keeper: base name" :
+			(cat->tables[cont[0]].affixes & DEDUP_AFFIX_EXPLICIT) ?
+			"keeper: the only member that is not a backup or an extension" :
+			"keeper: the only member whose name is not a leftover's";
+		return cont[0];
+	}
+
+	for (i = 0; i < ncont; i++)
+	{
+		DedupTable *t = &cat->tables[cont[i]];
+
+		if (t->in_use || referenced_from_outside(cat, t))
+			used[nused++] = cont[i];
+	}
+	if (nused == 1)
+	{
+		*reason = psprintf("keeper: the only one of %s in use", name_list(cat, cont, ncont));
+		return used[0];
+	}
+	if (nused == 0)
+	{
+		int			withrows = -1;
+		int			nempty = 0;
+
+		for (i = 0; i < ncont; i++)
+		{
+			DedupTable *t = &cat->tables[cont[i]];
+
+			if (t->unknown_reason != DEDUP_KNOWN)
+				break;
+			if (t->nrows > 0)
+				withrows = cont[i];
+			else
+				nempty++;
+		}
+		if (i == ncont && nempty == ncont - 1 && withrows >= 0)
+		{
+			*reason = psprintf("keeper: the only one of %s with rows", name_list(cat, cont, ncont));
+			return withrows;
+		}
+	}
+	*unclear = nused == 0 ?
+		psprintf("nothing shows which of %s the application uses", name_list(cat, cont, ncont)) :
+		psprintf("%s each show use", name_list(cat, used, nused));
+
+	/* a suggestion only: the base, else the first by name */
+	if (base >= 0)
+	{
+		*reason = "keeper (not clear-cut): base name";
+		return base;
+	}
+	*reason = "keeper (not clear-cut): first by name";
+	return cont[0];
 }
 
 /* The equality operator of a type as "OPERATOR(schema.=)", or NULL. */
@@ -382,8 +744,8 @@ column_index(DedupTable *t, const char *name)
  * (conflicts).  False when they cannot be compared (no key, different key
  * types, a type without equality).
  */
-static bool
-compare_with_keeper(DedupTable *d, DedupTable *k, int64 *missing, int64 *conflicts)
+bool
+dedup_compare_rows(DedupTable *d, DedupTable *k, int64 *missing, int64 *conflicts)
 {
 	StringInfoData keymatch;
 	StringInfoData same;
@@ -443,7 +805,7 @@ compare_with_keeper(DedupTable *d, DedupTable *k, int64 *missing, int64 *conflic
 	return true;
 }
 
-/* Columns of d that the keeper lacks, as ", N columns not in keeper: a, b". */
+/* Columns of d that the keeper lacks, as "; N columns not in keeper: a, b". */
 static char *
 extra_columns_phrase(DedupTable *d, DedupTable *k)
 {
@@ -461,7 +823,7 @@ extra_columns_phrase(DedupTable *d, DedupTable *k)
 }
 
 static char *
-rows_verdict(DedupCatalog *cat, DedupTable *d, DedupTable *k)
+rows_verdict(DedupCatalog *cat, DedupTable *d, DedupTable *k, const char *target)
 {
 	int64		missing,
 				conflicts;
@@ -472,15 +834,125 @@ rows_verdict(DedupCatalog *cat, DedupTable *d, DedupTable *k)
 	dedup_load_pk(cat, k);
 	extra = extra_columns_phrase(d, k);
 
-	if (!compare_with_keeper(d, k, &missing, &conflicts))
-		return psprintf("merge into keeper (no comparable primary key)%s", extra);
+	if (!dedup_compare_rows(d, k, &missing, &conflicts))
+		return psprintf("merge into %s (no comparable primary key)%s", target, extra);
 	if (missing == 0 && conflicts == 0)
-		return psprintf("all rows present in keeper%s", extra);
+		return psprintf("all rows present in %s%s", target, extra);
 	if (conflicts == 0)
-		return psprintf(INT64_FORMAT " row%s missing from keeper%s", missing,
-						missing == 1 ? "" : "s", extra);
-	return psprintf(INT64_FORMAT " row%s missing from keeper, " INT64_FORMAT
-					" conflicting%s", missing, missing == 1 ? "" : "s", conflicts, extra);
+		return psprintf(INT64_FORMAT " row%s missing from %s%s", missing,
+						missing == 1 ? "" : "s", target, extra);
+	return psprintf(INT64_FORMAT " row%s missing from %s, " INT64_FORMAT
+					" conflicting%s", missing, missing == 1 ? "" : "s", target, conflicts, extra);
+}
+
+const char *
+dedup_strength_name(DedupStrength s)
+{
+	switch (s)
+	{
+		case DEDUP_STRENGTH_STRONG:
+			return "strong";
+		case DEDUP_STRENGTH_MEDIUM:
+			return "medium";
+		case DEDUP_STRENGTH_WEAK:
+			return "weak";
+		case DEDUP_STRENGTH_NONE:
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * How strongly t is shown to be a copy of its keeper k, with the phrase
+ * that says why (README "Strength"):
+ *	 strong  a name that says "copy" (leftover, date, backup, first version)
+ *			 and the same columns and types as the keeper, or a subset of them;
+ *	 medium  a name that says "copy" and column-name similarity >= 0.5; or
+ *			 another name of the same table (ORM twin, case variant, copy
+ *			 number, the other of a version pair) with the same columns and
+ *			 types;
+ *	 weak	 anything else, and whatever copy_conflict() rules out.
+ */
+static DedupStrength
+copy_strength(DedupCatalog *cat, DedupTable *t, DedupTable *k, char **why)
+{
+	bool		copyname = (t->affixes & DEDUP_AFFIX_EXPLICIT) != 0;
+	const char *conflict = copy_conflict(cat, t, k);
+
+	if (conflict)
+	{
+		*why = psprintf("not a copy of %s: %s", k->qualname, conflict);
+		return DEDUP_STRENGTH_WEAK;
+	}
+	if (same_columns(cat, t, k))
+	{
+		*why = psprintf("same columns and types as %s", k->qualname);
+		return copyname ? DEDUP_STRENGTH_STRONG :
+			(t->affixes & DEDUP_AFFIX_AMBIGUOUS) ? DEDUP_STRENGTH_WEAK : DEDUP_STRENGTH_MEDIUM;
+	}
+	if (columns_within(cat, t, k))
+	{
+		*why = psprintf("its columns are a subset of %s's, same types", k->qualname);
+		return copyname ? DEDUP_STRENGTH_STRONG : DEDUP_STRENGTH_WEAK;
+	}
+	*why = psprintf("column similarity %.2f to %s", t->similarity, k->qualname);
+	return copyname && t->similarity >= ORM_TWIN_MIN_SIMILARITY ?
+		DEDUP_STRENGTH_MEDIUM : DEDUP_STRENGTH_WEAK;
+}
+
+/* The verdict of an empty duplicate that is not safe to drop, or NULL. */
+static char *
+empty_verdict(DedupTable *t, DedupTable *k)
+{
+	if (t->strength < DEDUP_STRENGTH_MEDIUM)
+		return psprintf("empty, weak evidence of a copy of %s: check that the application does not use it before dropping it",
+						k->qualname);
+	if (t->in_use)
+		return psprintf("empty, but in use (%s): check before dropping it",
+						(char *) linitial(t->use));
+	if (t->blockers != NIL)
+		return psprintf("empty: drop blocked by %s%s",
+						(char *) linitial(t->blockers),
+						list_length(t->blockers) > 1 ?
+						psprintf(" and %d more", list_length(t->blockers) - 1) : "");
+	return NULL;
+}
+
+static char *
+backup_verdict(DedupCatalog *cat, DedupTable *t, DedupTable *k, bool exact)
+{
+	const char *what;
+	const char *rows;
+
+	if (t->journaled)
+	{
+		bool		matches = false;
+
+		if (exact)
+		{
+			if (SPI_connect() != SPI_OK_CONNECT)
+				elog(ERROR, "dedup: SPI_connect failed");
+			matches = dedup_backup_matches(t->journaled);
+			SPI_finish();
+		}
+		what = psprintf("backup of %s taken by dedup.backup_table (journal entry " INT64_FORMAT "), %s",
+						t->journaled->source_name, t->journaled->entry,
+						!exact ? "not checked" :
+						matches ? "unchanged since" : "changed since it was taken");
+	}
+	else
+		what = psprintf("backup of %s by its name only (not taken by dedup.backup_table)",
+						k->qualname);
+	if (t->unknown_reason != DEDUP_KNOWN)
+		rows = psprintf("rows unknown: %s", dedup_unknown_phrase(t->unknown_reason));
+	else if (t->nrows == 0)
+		rows = "empty";
+	else if (exact && k->unknown_reason == DEDUP_KNOWN)
+		rows = rows_verdict(cat, t, k, k->qualname);
+	else
+		rows = "holds rows";
+	return psprintf("%s; %s; drop it with dedup.drop_backup() once it is no longer needed",
+					what, rows);
 }
 
 static void
@@ -492,48 +964,72 @@ set_verdicts(DedupCatalog *cat, bool exact)
 	{
 		DedupTable *t = &cat->tables[i];
 		DedupTable *k;
+		char	   *unclear;
 
 		if (t->group_id == 0)
 			continue;
 		k = &cat->tables[cat->group_keeper[t->group_id]];
+		unclear = cat->group_unclear[t->group_id];
 		if (t->role == DEDUP_ROLE_KEEPER)
-			t->verdict = "keep";
+			t->verdict = unclear ?
+				psprintf("keeper not clear-cut: %s; check which one the application uses", unclear) :
+				"keep";
 		else if (t->role == DEDUP_ROLE_EXTENSION)
 			t->verdict = psprintf("1:1 extension of %s: merge with dedup.merge_extension()",
 								  cat->tables[t->extends].qualname);
+		else if (t->role == DEDUP_ROLE_BACKUP)
+			t->verdict = backup_verdict(cat, t, k, exact);
 		else if (t->unknown_reason != DEDUP_KNOWN)
 			t->verdict = psprintf("emptiness unknown: %s",
 								  dedup_unknown_phrase(t->unknown_reason));
+		else if (t->nrows == 0 && unclear)
+			t->verdict = psprintf("empty, but the keeper is not clear-cut: %s; check which one the application uses",
+								  unclear);
 		else if (t->nrows == 0 && t->safe_to_drop)
 			t->verdict = "empty: safe to drop";
 		else if (t->nrows == 0)
-			t->verdict = psprintf("empty: drop blocked by %s%s",
-								  (char *) linitial(t->blockers),
-								  list_length(t->blockers) > 1 ?
-								  psprintf(" and %d more", list_length(t->blockers) - 1) : "");
+			t->verdict = empty_verdict(t, k);
+		else if (unclear)
+			t->verdict = psprintf("holds rows, and the keeper is not clear-cut: %s", unclear);
 		else if (exact && k->unknown_reason == DEDUP_KNOWN)
-			t->verdict = rows_verdict(cat, t, k);
+			t->verdict = rows_verdict(cat, t, k, "keeper");
 		else
 			t->verdict = "merge into keeper";
 	}
 }
 
+/* "no sign of use: ..." for a member that shows none */
+static char *
+no_use_phrase(DedupCatalog *cat, DedupTable *t)
+{
+	if (cat->stats_off)
+		return "no sign of use: nothing depends on it or mentions it (no statistics: track_counts is off)";
+	return psprintf("no sign of use: nothing depends on it or mentions it; " INT64_FORMAT " scan%s %s",
+					t->scans, t->scans == 1 ? "" : "s",
+					cat->stats_since ?
+					psprintf("since the statistics were reset at %s", cat->stats_since) :
+					"since the statistics began");
+}
+
 /*
  * Build the duplicate groups.  Every member is read (AccessShareLock,
  * released at once): exactly counted with exact_counts, otherwise only
- * "empty or not".  Fills group ids, roles, similarity, evidence, the drop
- * plan and verdicts.
+ * "empty or not".  Fills group ids, roles, strength, similarity, evidence,
+ * signs of use, the drop plan and verdicts.
  */
 void
 dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 {
 	int		   *elig = palloc(sizeof(int) * Max(cat->ntables, 1));
 	int			nelig = 0;
-	int		   *order;
 	int		   *size;
+	int		   *nonbackup;
 	List	  **members;
+	int		   *all;
+	int			nall = 0;
 	int		   *keepers;
 	char	  **reasons;
+	char	  **unclear;
 	int			ncomp = 0;
 	int			i,
 				g;
@@ -542,41 +1038,48 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 		if (cat->tables[i].eligible)
 			elig[nelig++] = i;
 
-	/* strong: same schema and stem */
-	order = palloc(sizeof(int) * Max(nelig, 1));
-	memcpy(order, elig, sizeof(int) * nelig);
-	sort_cat = cat;
-	qsort(order, nelig, sizeof(int), cmp_idx_stem);
-	for (i = 1; i < nelig; i++)
-		if (cmp_idx_stem(&order[i - 1], &order[i]) == 0)
-			uf_union(cat, order[i - 1], order[i]);
-
+	mark_backups(cat, elig, nelig);
+	link_stem_families(cat, elig, nelig);
 	link_orm_twins(cat, elig, nelig);
+	link_journaled_backups(cat, elig, nelig);
 	link_extensions(cat, elig, nelig);
 
-	/* components of two or more tables (indexed by root), members by name */
+	/* components of two or more tables, one of them no backup (by root), members by name */
 	size = palloc0(sizeof(int) * Max(cat->ntables, 1));
+	nonbackup = palloc0(sizeof(int) * Max(cat->ntables, 1));
 	for (i = 0; i < nelig; i++)
+	{
 		size[uf_find(cat, elig[i])]++;
+		if (!cat->tables[elig[i]].is_backup)
+			nonbackup[uf_find(cat, elig[i])]++;
+	}
 	members = palloc0(sizeof(List *) * Max(cat->ntables, 1));
-	sort_cat = cat;
-	qsort(elig, nelig, sizeof(int), cmp_idx_name);
+	all = palloc(sizeof(int) * Max(nelig, 1));
+	dedup_sort_by_name(cat, elig, nelig);
 	for (i = 0; i < nelig; i++)
 	{
 		int			r = uf_find(cat, elig[i]);
 
-		if (size[r] >= 2)
+		if (size[r] >= 2 && nonbackup[r] >= 1)
+		{
 			members[r] = lappend_int(members[r], elig[i]);
+			/* find_empty_duplicates shows nothing of backups */
+			if (exact_counts || !cat->tables[elig[i]].is_backup)
+				all[nall++] = elig[i];
+		}
 	}
 
-	/* read the members, choose each component's keeper */
+	/* signs of use of every member, then read them, choose each keeper */
+	dedup_load_usage(cat, all, nall);
 	keepers = palloc(sizeof(int) * Max(cat->ntables, 1));
 	reasons = palloc0(sizeof(char *) * Max(cat->ntables, 1));
+	unclear = palloc0(sizeof(char *) * Max(cat->ntables, 1));
 	for (i = 0; i < cat->ntables; i++)
 	{
 		ListCell   *lc;
 		int		   *mem;
 		int			m = 0;
+		int			k;
 
 		if (members[i] == NIL)
 			continue;
@@ -585,18 +1088,22 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 		{
 			CHECK_FOR_INTERRUPTS();
 			mem[m] = lfirst_int(lc);
-			dedup_probe_table(&cat->tables[mem[m]], exact_counts);
+			if (exact_counts || !cat->tables[mem[m]].is_backup)
+				dedup_probe_table(&cat->tables[mem[m]], exact_counts);
 			m++;
 		}
-		keepers[ncomp] = choose_keeper(cat, mem, m, &reasons[i]);
-		ncomp++;
+		k = choose_keeper(cat, mem, m, &reasons[i], &unclear[i]);
+		if (k >= 0)
+			keepers[ncomp++] = k;
+		else
+			members[i] = NIL;
 	}
 
 	/* group ids follow the keepers' names */
-	sort_cat = cat;
-	qsort(keepers, ncomp, sizeof(int), cmp_idx_name);
+	dedup_sort_by_name(cat, keepers, ncomp);
 	cat->ngroups = ncomp;
 	cat->group_keeper = palloc(sizeof(int) * (ncomp + 1));
+	cat->group_unclear = palloc0(sizeof(char *) * (ncomp + 1));
 	for (g = 0; g < ncomp; g++)
 	{
 		DedupTable *k = &cat->tables[keepers[g]];
@@ -604,24 +1111,42 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 		ListCell   *lc;
 
 		cat->group_keeper[g + 1] = keepers[g];
+		cat->group_unclear[g + 1] = unclear[root];
 		foreach(lc, members[root])
 		{
 			DedupTable *t = &cat->tables[lfirst_int(lc)];
+			char	   *why = NULL;
+			ListCell   *uc;
 
 			t->group_id = g + 1;
 			t->role = t == k ? DEDUP_ROLE_KEEPER :
+				t->is_backup ? DEDUP_ROLE_BACKUP :
 				t->extends >= 0 ? DEDUP_ROLE_EXTENSION : DEDUP_ROLE_DUPLICATE;
-			if (exact_counts)
-				t->similarity = dedup_column_similarity(cat, t, k);
+			t->similarity = dedup_column_similarity(cat, t, k);
+			if (t->role == DEDUP_ROLE_DUPLICATE ||
+				(t->role == DEDUP_ROLE_BACKUP && exact_counts))
+				t->strength = copy_strength(cat, t, k, &why);
+			if (!exact_counts)
+				continue;		/* find_empty_duplicates shows no evidence */
 			t->evidence = list_concat(list_copy(t->name_evidence), t->evidence);
 			if (t == k)
 				t->evidence = lcons(reasons[root], t->evidence);
-			else if (t->evidence == NIL && strcmp(t->lowername, k->lowername) == 0)
-				t->evidence = list_make1(psprintf("same name as %s ignoring case",
-												  k->qualname));
-			else if (t->evidence == NIL)
-				t->evidence = list_make1(psprintf("base name of the group of %s",
-												  k->qualname));
+			else if (t->name_evidence == NIL && !t->orm_twin && t->extends < 0 &&
+					 t->journaled == NULL)
+				t->evidence = lappend(t->evidence,
+									  strcmp(t->lowername, k->lowername) == 0 ?
+									  psprintf("same name as %s ignoring case", k->qualname) :
+									  psprintf("base name of the group of %s", k->qualname));
+			if (why)
+				t->evidence = lappend(t->evidence, why);
+			if (t->role == DEDUP_ROLE_EXTENSION)
+				continue;
+			foreach(uc, t->use)
+				t->evidence = lappend(t->evidence, psprintf("in use: %s", (char *) lfirst(uc)));
+			if (!t->in_use && t != k)
+				t->evidence = lappend(t->evidence, no_use_phrase(cat, t));
+			if (t->last_read)
+				t->evidence = lappend(t->evidence, psprintf("last read at %s", t->last_read));
 		}
 	}
 
@@ -630,11 +1155,14 @@ dedup_build_groups(DedupCatalog *cat, bool exact_counts)
 }
 
 /*
- * Plan the drops of empty duplicates.  A drop is safe when nothing but
- * other safe drops depends on the table: no view or rule, no partition or
- * inheritance child, no publication, and every foreign key into it comes
- * from a table dropped earlier.  drop_order is a topological order
- * (referencing tables first), ties broken by name.
+ * Plan the drops of empty duplicates.  A drop is safe when the table is a
+ * copy by strong or medium evidence, its group's keeper is clear-cut, it
+ * shows no sign of use, and DROP TABLE without CASCADE would take nothing
+ * but the table and what it owns: nothing depends on it or on what it owns
+ * (pg_depend), it has no partition or inheritance child and is in no
+ * publication, and every foreign key into it comes from a table dropped
+ * earlier.  drop_order is a topological order (referencing tables first),
+ * ties broken by name.
  */
 void
 dedup_plan_drops(DedupCatalog *cat)
@@ -659,9 +1187,8 @@ dedup_plan_drops(DedupCatalog *cat)
 		if (t->role != DEDUP_ROLE_DUPLICATE || t->unknown_reason != DEDUP_KNOWN ||
 			t->nrows != 0)
 			continue;
-		foreach(lc, t->dependents)
-			t->blockers = lappend(t->blockers,
-								  psprintf("dependent %s", ((DedupDependent *) lfirst(lc))->phrase));
+		foreach(lc, t->mentions)
+			t->blockers = lappend(t->blockers, psprintf("dependent %s", (char *) lfirst(lc)));
 		foreach(lc, t->children)
 			t->blockers = lappend(t->blockers,
 								  psprintf("%s %s", t->relkind == RELKIND_PARTITIONED_TABLE ?
@@ -671,10 +1198,11 @@ dedup_plan_drops(DedupCatalog *cat)
 			t->blockers = lappend(t->blockers,
 								  psprintf("member of publication %s",
 										   quote_identifier((char *) lfirst(lc))));
-		t->safe_to_drop = (t->blockers == NIL);
+		t->safe_to_drop = t->blockers == NIL && !t->in_use &&
+			t->strength >= DEDUP_STRENGTH_MEDIUM &&
+			cat->group_unclear[t->group_id] == NULL;
 		cand[ncand++] = i;
 	}
-
 	/* a foreign key from anything not dropped first blocks the drop */
 	while (changed)
 	{

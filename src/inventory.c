@@ -55,9 +55,11 @@ dedup_inventory(PG_FUNCTION_ARGS)
 	DedupCatalog *cat;
 	int		   *order;
 	int			i;
+	int			nestlevel;
 
 	dedup_init_srf(fcinfo);
 	cat = dedup_load_catalog(schemas, true);
+	nestlevel = dedup_quiet_stats_begin(cat);	/* our reads are not use */
 	order = palloc(sizeof(int) * Max(cat->ntables, 1));
 	for (i = 0; i < cat->ntables; i++)
 		order[i] = i;
@@ -121,5 +123,6 @@ dedup_inventory(PG_FUNCTION_ARGS)
 		values[13] = Int32GetDatum(t->ntriggers);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	dedup_quiet_stats_end(nestlevel);
 	return (Datum) 0;
 }

@@ -31,9 +31,11 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "storage/lmgr.h"
 #include "utils/syscache.h"
 
@@ -44,14 +46,34 @@
 PG_FUNCTION_INFO_V1(dedup_journal_append_only);
 
 /*
- * dedup._journal_append_only() RETURNS trigger: BEFORE UPDATE OR DELETE on
- * dedup.journal.
+ * dedup._journal_append_only() RETURNS trigger: BEFORE INSERT OR UPDATE OR
+ * DELETE (for each row) and BEFORE TRUNCATE on dedup.journal.  Rows are
+ * added and the table truncated only by the journal's owner (dedup writes as
+ * the owner; a role that was granted INSERT could otherwise forge an entry
+ * that undo() replays); rows are never changed or deleted.
  */
 Datum
 dedup_journal_append_only(PG_FUNCTION_ARGS)
 {
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "dedup._journal_append_only: not called as a trigger");
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+	{
+		if (has_privs_of_role(GetUserId(), trigdata->tg_relation->rd_rel->relowner))
+			return TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ?
+				PointerGetDatum(trigdata->tg_trigtuple) : PointerGetDatum(NULL);
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ?
+				 errmsg("only dedup writes to dedup.journal") :
+				 errmsg("only the owner of dedup.journal may truncate it"),
+				 TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ?
+				 errdetail("dedup.undo() replays what the journal holds, so only dedup's own functions add rows to it, as its owner.") :
+				 errdetail("The journal is what dedup.undo() and dedup.restore_backup() work from.")));
+	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("dedup.journal is append-only"),
@@ -225,7 +247,9 @@ dedup_journal_backups(void)
 		b = palloc0(sizeof(DedupBackupInfo));
 		b->entry = pg_strtoint64(r[0]);
 		b->backup = bak;
+		b->source_oid = src;
 		b->source_name = r[4];
+		b->owner = r[7];
 		b->source = (OidIsValid(src) && r[4] && SearchSysCacheExists1(RELOID, ObjectIdGetDatum(src)) &&
 					 strcmp(dedup_qualified_name(src), r[4]) == 0) ? src : InvalidOid;
 		b->rows = r[5] ? pg_strtoint64(r[5]) : 0;

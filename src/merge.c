@@ -53,6 +53,7 @@
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -66,6 +67,7 @@
 
 PG_FUNCTION_INFO_V1(dedup_missing_rows);
 PG_FUNCTION_INFO_V1(dedup_merge_rows);
+PG_FUNCTION_INFO_V1(dedup_same_values);
 
 #define FETCH_BATCH 1000
 
@@ -87,6 +89,7 @@ typedef struct MergePlan
 	List	   *extra;			/* char *: source columns the keeper lacks */
 	char	   *keymatch;		/* k.key = s.key AND ... */
 	char	   *same;			/* the keeper holds the same stored values */
+	char	   *same_owner;		/* the same, with pg_catalog only (run as the owner) */
 	char	   *inscols;		/* the columns inserted */
 	char	   *selcols;		/* s.<the columns inserted> */
 } MergePlan;
@@ -98,6 +101,64 @@ typedef struct MergeResult
 	int64		present;
 	int64		conflicts;
 } MergeResult;
+
+/* Pairs of values compared by one call of dedup._same_values() (FUNC_MAX_ARGS is 100). */
+#define SAME_VALUES_PAIRS 48
+
+/*
+ * dedup._same_values(VARIADIC "any") RETURNS boolean
+ *
+ * True when each pair of arguments (1 and 2, 3 and 4, ...) holds the same
+ * stored value, or both are null: pg_catalog.record_image_eq() of the two
+ * rows, without forming them.  Both of a pair have the same type (merge
+ * compares only such columns); a pair of different types is an error.
+ */
+Datum
+dedup_same_values(PG_FUNCTION_ARGS)
+{
+	int			nargs = PG_NARGS();
+	int16	   *lens = (int16 *) fcinfo->flinfo->fn_extra;
+	bool	   *byvals;
+
+	if (nargs % 2 != 0 || get_fn_expr_variadic(fcinfo->flinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("dedup._same_values() takes pairs of values")));
+	if (lens == NULL)
+	{
+		lens = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, nargs * (sizeof(int16) + sizeof(bool)));
+		byvals = (bool *) (lens + nargs);
+		for (int i = 0; i < nargs; i += 2)
+		{
+			Oid			t1 = get_fn_expr_argtype(fcinfo->flinfo, i);
+			Oid			t2 = get_fn_expr_argtype(fcinfo->flinfo, i + 1);
+
+			if (!OidIsValid(t1) || t1 != t2)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("dedup._same_values() compares values of one type, not %s and %s",
+								format_type_be(t1), format_type_be(t2))));
+			get_typlenbyval(t1, &lens[i], &byvals[i]);
+		}
+		fcinfo->flinfo->fn_extra = lens;
+	}
+	byvals = (bool *) (lens + nargs);
+	for (int i = 0; i < nargs; i += 2)
+	{
+		bool		n1 = PG_ARGISNULL(i);
+		bool		n2 = PG_ARGISNULL(i + 1);
+
+		if (n1 || n2)
+		{
+			if (n1 != n2)
+				PG_RETURN_BOOL(false);
+			continue;
+		}
+		if (!datum_image_eq(PG_GETARG_DATUM(i), PG_GETARG_DATUM(i + 1), byvals[i], lens[i]))
+			PG_RETURN_BOOL(false);
+	}
+	PG_RETURN_BOOL(true);
+}
 
 /* "NAME" of the equality operator of a type, qualified: OPERATOR(s.=). */
 static char *
@@ -200,8 +261,10 @@ plan_merge(Oid source, Oid keeper, ArrayType *given_key)
 	StringInfoData keymatch,
 				krow,
 				srow,
+				pairs,
 				ins,
 				sel;
+	int			npairs = 0;
 	ListCell   *lc;
 	Relation	srel,
 				krel;
@@ -221,6 +284,7 @@ plan_merge(Oid source, Oid keeper, ArrayType *given_key)
 	kdesc = RelationGetDescr(krel);
 	initStringInfo(&krow);
 	initStringInfo(&srow);
+	initStringInfo(&pairs);
 	initStringInfo(&ins);
 	initStringInfo(&sel);
 	for (i = 0; i < sdesc->natts; i++)
@@ -278,6 +342,13 @@ plan_merge(Oid source, Oid keeper, ArrayType *given_key)
 		q = quote_identifier(c->name);
 		appendStringInfo(&krow, "%sk.%s", krow.len ? ", " : "", q);
 		appendStringInfo(&srow, "%ss.%s", srow.len ? ", " : "", q);
+		/* dedup._same_values takes at most SAME_VALUES_PAIRS pairs a call */
+		if (npairs % SAME_VALUES_PAIRS == 0)
+			appendStringInfo(&pairs, "%sdedup._same_values(", npairs ? ") AND " : "");
+		else
+			appendStringInfoString(&pairs, ", ");
+		appendStringInfo(&pairs, "k.%s, s.%s", q, q);
+		npairs++;
 		if (!c->generated)
 		{
 			appendStringInfo(&ins, "%s%s", ins.len ? ", " : "", q);
@@ -307,7 +378,8 @@ plan_merge(Oid source, Oid keeper, ArrayType *given_key)
 	relation_close(krel, NoLock);
 
 	p->keymatch = keymatch.data;
-	p->same = psprintf("pg_catalog.record_image_eq(ROW(%s), ROW(%s))", krow.data, srow.data);
+	p->same = npairs ? psprintf("(%s))", pairs.data) : "true";
+	p->same_owner = psprintf("pg_catalog.record_image_eq(ROW(%s), ROW(%s))", krow.data, srow.data);
 	p->inscols = ins.data;
 	p->selcols = sel.data;
 	return p;
@@ -428,38 +500,32 @@ count_of(const char *sql)
 }
 
 /*
- * Insert the rows of the source whose key the keeper lacks (as the keeper's
- * owner) and count the three kinds of rows, in one statement: the counts
- * and the insert read the same snapshot.  Records in rows->xid / cid which
- * transaction and command wrote the rows (undo finds them by those).
+ * Count the source rows whose key the keeper holds, with the same stored
+ * values or not, then insert those whose key it lacks (as the keeper's
+ * owner).  Both tables are locked against writers, so both statements read
+ * the same rows; the count, which runs no code of the tables' (only the key
+ * type's equality), runs as the caller and may use parallel workers.
+ * Records in rows which transaction wrote the rows (undo finds them by it).
  */
 static void
 insert_missing(MergePlan *p, MergeResult *r, DedupRows *rows, List **sql)
 {
+	char	   *count;
 	char	   *stmt;
-	List	   *res;
 	char	  **row;
-	DedupAs		as;
 
-	stmt = psprintf("WITH ins AS ("
-					"  INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
-					"  SELECT %s FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s)"
-					"  RETURNING 1)"
-					"SELECT (SELECT pg_catalog.count(*) FROM ins),"
-					"       pg_catalog.count(*) FILTER (WHERE k.ctid IS NOT NULL AND %s),"
-					"       pg_catalog.count(*) FILTER (WHERE k.ctid IS NOT NULL AND NOT %s)"
-					"  FROM %s s LEFT JOIN %s k ON %s",
-					p->kq, p->inscols, p->selcols, p->sq, p->kq, p->keymatch,
-					p->same, p->same, p->sq, p->kq, p->keymatch);
-	dedup_become(p->owner, &as);
-	res = dedup_query_rows(stmt, 0, NULL, NULL);
-	dedup_rows_written(rows);
-	dedup_unbecome(&as);
-	row = (char **) linitial(res);
-	r->inserted = pg_strtoint64(row[0]);
+	count = psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE %s)"
+					 "  FROM %s s JOIN %s k ON %s",
+					 p->same, p->sq, p->kq, p->keymatch);
+	row = (char **) linitial(dedup_query_rows(count, 0, NULL, NULL));
 	r->present = pg_strtoint64(row[1]);
-	r->conflicts = pg_strtoint64(row[2]);
-	rows->count = r->inserted;
+	r->conflicts = pg_strtoint64(row[0]) - r->present;
+
+	stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
+					" SELECT %s FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s)",
+					p->kq, p->inscols, p->selcols, p->sq, p->kq, p->keymatch);
+	dedup_write_rows(stmt, p->owner, rows);
+	r->inserted = rows->count;
 	*sql = lappend(*sql, stmt);
 }
 
@@ -687,7 +753,7 @@ dedup_unmerge(int64 id, List **sql)
 	p = plan_merge(source, keeper, construct_array(elems, n, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR));
 	cond = psprintf("k.xmin OPERATOR(pg_catalog.=) '%u'::pg_catalog.xid"
 					" AND EXISTS (SELECT 1 FROM %s s WHERE %s AND %s)",
-					dedup_rows_xid(strtou64(e[2], NULL, 10), p->kq), p->sq, p->keymatch, p->same);
+					dedup_rows_xid(strtou64(e[2], NULL, 10), p->kq), p->sq, p->keymatch, p->same_owner);
 	dedup_become(dedup_rel_owner(keeper), &as);
 	found = count_of(psprintf("SELECT pg_catalog.count(*) FROM %s k WHERE %s", p->kq, cond));
 	dedup_unbecome(&as);

@@ -23,6 +23,7 @@
  *	 take_backups    journaled backups of both tables (steps)
  *	 build_merged    the merged rows and the base's indexes, beside the base
  *					 (readers of the base go on; writers wait)
+ *	 check_merged    the CHECKs swap_in declares hold for the merged rows
  *	 swap_in         under ACCESS EXCLUSIVE, catalog work only: columns
  *					 added, storage swapped, what the extension had carried
  *					 over, foreign keys repointed, the extension dropped
@@ -35,6 +36,8 @@
 #include "postgres.h"
 
 #include "access/heapam.h"
+#include "access/heapam_xlog.h"
+#include "access/rewriteheap.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -50,7 +53,9 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "portability/instr_time.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
+#include "storage/procarray.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -78,6 +83,21 @@ typedef struct ExtColumn
 	int64		filled;			/* shared: base NULLs the extension fills */
 } ExtColumn;
 
+/*
+ * A statement that carries something of the extension over to the base, or
+ * points a foreign key at it.  A CHECK or foreign key that held before is
+ * added NOT VALID and marked valid, so that no scan runs while readers
+ * wait: check_merged proved it on the merged rows (check), or it holds by
+ * how they are built (nothing to check).
+ */
+typedef struct ExtCarry
+{
+	char	   *stmt;
+	Oid			relid;			/* the table the constraint is on */
+	char	   *conname;		/* marked valid after stmt, or NULL */
+	char	   *check;			/* a CHECK expression to prove first, or NULL */
+} ExtCarry;
+
 /* Everything one merge_extension knows, phase by phase. */
 typedef struct ExtMerge
 {
@@ -98,8 +118,9 @@ typedef struct ExtMerge
 	List	   *ekey;			/* ... and the extension's, pairwise */
 	List	   *cols;			/* ExtColumn * */
 	char	   *keymatch;		/* b.k = e.k AND ... */
-	List	   *carry;			/* char *: the extension's constraints and indexes, rebuilt on the base */
-	List	   *repoint;		/* char *: foreign keys into the extension, pointing at the base */
+	bool		key_fk_valid;	/* the extension's key references the base's, validated */
+	List	   *carry;			/* ExtCarry *: the extension's constraints and indexes, rebuilt on the base */
+	List	   *repoint;		/* ExtCarry *: foreign keys into the extension, pointing at the base */
 	List	   *repoint_names;	/* char *: "constraint on table", for the journal */
 	List	   *ecols;			/* char *: the extension's columns, in order */
 	char	   *definer_view;	/* the view definer dependents read, or NULL */
@@ -130,6 +151,7 @@ static void compare_rows(ExtMerge *m);
 static void check_access(ExtMerge *m);
 static void take_backups(ExtMerge *m);
 static void build_merged(ExtMerge *m);
+static void check_merged(ExtMerge *m);
 static void swap_in(ExtMerge *m);
 
 /* Rows of a query over the two tables ($1 extension, $2 base). */
@@ -232,7 +254,7 @@ check_merge(ExtMerge *m)
 
 	/* the 1:1 key: the extension's primary key is a foreign key to the base's */
 	pairs = rows_ext_base(m,
-						  "SELECT ea.attname, ba.attname"
+						  "SELECT ea.attname, ba.attname, f.convalidated::pg_catalog.text"
 						  "  FROM pg_catalog.pg_constraint f"
 						  "  JOIN pg_catalog.pg_constraint pe ON pe.conrelid OPERATOR(pg_catalog.=) f.conrelid AND pe.contype OPERATOR(pg_catalog.=) 'p'"
 						  "  JOIN pg_catalog.pg_constraint pb ON pb.conrelid OPERATOR(pg_catalog.=) f.confrelid AND pb.contype OPERATOR(pg_catalog.=) 'p'"
@@ -262,6 +284,7 @@ check_merge(ExtMerge *m)
 
 		m->ekey = lappend(m->ekey, p[0]);
 		m->bkey = lappend(m->bkey, p[1]);
+		m->key_fk_valid = strcmp(p[2], "true") == 0;
 		appendStringInfo(&keymatch, "%sb.%s OPERATOR(pg_catalog.=) e.%s", keymatch.len ? " AND " : "",
 						 quote_identifier(p[1]), quote_identifier(p[0]));
 	}
@@ -345,46 +368,61 @@ check_merge(ExtMerge *m)
 	 * already has a name for.
 	 */
 	foreach(lc, rows_ext_base(m,
-							  "SELECT 'refuse', pg_catalog.format('exclusion constraint %I', k.conname)"
+							  "SELECT 'refuse', pg_catalog.format('exclusion constraint %I', k.conname), NULL, NULL, NULL"
 							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'x'"
 							  " UNION ALL "
-							  "SELECT 'refuse', pg_catalog.format('trigger %I', t.tgname) FROM pg_catalog.pg_trigger t"
+							  "SELECT 'refuse', pg_catalog.format('trigger %I', t.tgname), NULL, NULL, NULL FROM pg_catalog.pg_trigger t"
 							  " WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 AND NOT t.tgisinternal"
 							  " UNION ALL "
-							  "SELECT 'refuse', pg_catalog.format('rule %I', r.rulename) FROM pg_catalog.pg_rewrite r"
+							  "SELECT 'refuse', pg_catalog.format('rule %I', r.rulename), NULL, NULL, NULL FROM pg_catalog.pg_rewrite r"
 							  " WHERE r.ev_class OPERATOR(pg_catalog.=) $1"
 							  " UNION ALL "
-							  "SELECT 'refuse', pg_catalog.format('%s %s, which reads it as its owner %s', d->>'kind', d->>'name', d->>'owner')"
+							  "SELECT 'refuse', pg_catalog.format('%s %s, which reads it as its owner %s', d->>'kind', d->>'name', d->>'owner'),"
+							  "       NULL, NULL, NULL"
 							  "  FROM pg_catalog.jsonb_array_elements(dedup._dependents($1::pg_catalog.regclass)) d"
 							  " WHERE d->>'kind' IN ('view', 'materialized view', 'rule') AND NOT (d->>'security_invoker')::pg_catalog.bool"
 							  "   AND pg_catalog.to_regrole(pg_catalog.quote_ident(d->>'owner')) OPERATOR(pg_catalog.<>)"
 							  "       (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1)"
 							  "   AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) (d->>'owner'))"
 							  " UNION ALL "
-							  "SELECT 'refuse', pg_catalog.format('membership in publication %I', p.pubname)"
+							  "SELECT 'refuse', pg_catalog.format('membership in publication %I', p.pubname), NULL, NULL, NULL"
 							  "  FROM pg_catalog.pg_publication_rel pr JOIN pg_catalog.pg_publication p ON p.oid OPERATOR(pg_catalog.=) pr.prpubid"
 							  " WHERE pr.prrelid OPERATOR(pg_catalog.=) $1"
 							  " UNION ALL "
-							  "SELECT 'refuse', pg_catalog.format('constraint %I (the base has one of that name)', k.conname)"
+							  "SELECT 'refuse', pg_catalog.format('constraint %I (the base has one of that name)', k.conname), NULL, NULL, NULL"
 							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype IN ('c', 'f', 'u')"
 							  "   AND k.conname OPERATOR(pg_catalog.<>) ALL (SELECT f.conname FROM pg_catalog.pg_constraint f"
 							  "        WHERE f.conrelid OPERATOR(pg_catalog.=) $1 AND f.confrelid OPERATOR(pg_catalog.=) $2)"
 							  "   AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2"
 							  "                AND o.conname OPERATOR(pg_catalog.=) k.conname)"
 							  " UNION ALL "
-							  "SELECT 'carry', pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', $2::pg_catalog.regclass, k.conname,"
-							  "                                  pg_catalog.pg_get_constraintdef(k.oid))"
-							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype IN ('c', 'f')"
-							  "   AND NOT (k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $2"
+							  "SELECT 'carry', pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', $2::pg_catalog.regclass, k.conname,"
+							  "                                  pg_catalog.pg_get_constraintdef(k.oid),"
+							  "                                  CASE WHEN k.convalidated THEN ' NOT VALID' ELSE '' END),"
+							  "       k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid), k.convalidated::pg_catalog.text"
+							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
+							  " UNION ALL "
+							  /* a foreign key over the extension's own columns only holds for every merged row */
+							  "SELECT 'carry', pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', $2::pg_catalog.regclass, k.conname,"
+							  "                                  pg_catalog.pg_get_constraintdef(k.oid),"
+							  "                                  CASE WHEN o.own THEN ' NOT VALID' ELSE '' END),"
+							  "       k.conname, NULL, o.own::pg_catalog.text"
+							  "  FROM pg_catalog.pg_constraint k"
+							  " CROSS JOIN LATERAL (SELECT k.convalidated AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(k.conkey) u(attnum)"
+							  "          JOIN pg_catalog.pg_attribute ea ON ea.attrelid OPERATOR(pg_catalog.=) $1 AND ea.attnum OPERATOR(pg_catalog.=) u.attnum"
+							  "          JOIN pg_catalog.pg_attribute ba ON ba.attrelid OPERATOR(pg_catalog.=) $2"
+							  "                                         AND ba.attname OPERATOR(pg_catalog.=) ea.attname AND NOT ba.attisdropped)) o(own)"
+							  " WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'f'"
+							  "   AND NOT (k.confrelid OPERATOR(pg_catalog.=) $2"
 							  "            AND k.conkey OPERATOR(pg_catalog.@>) (SELECT p.conkey FROM pg_catalog.pg_constraint p"
 							  "                 WHERE p.conrelid OPERATOR(pg_catalog.=) $1 AND p.contype OPERATOR(pg_catalog.=) 'p'))"
 							  " UNION ALL "
 							  "SELECT 'carry', pg_catalog.format('%s; ALTER TABLE %s ADD CONSTRAINT %I UNIQUE USING INDEX %I',"
 							  "         dedup._index_statement(k.conindid::pg_catalog.regclass, $2::pg_catalog.regclass, k.conname),"
-							  "         $2::pg_catalog.regclass, k.conname, k.conname)"
+							  "         $2::pg_catalog.regclass, k.conname, k.conname), NULL, NULL, NULL"
 							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'u'"
 							  " UNION ALL "
-							  "SELECT 'carry', dedup._index_statement(i.indexrelid::pg_catalog.regclass, $2::pg_catalog.regclass)"
+							  "SELECT 'carry', dedup._index_statement(i.indexrelid::pg_catalog.regclass, $2::pg_catalog.regclass), NULL, NULL, NULL"
 							  "  FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) $1"
 							  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid OPERATOR(pg_catalog.=) i.indexrelid)"
 							  " ORDER BY 1, 2"))
@@ -394,7 +432,18 @@ check_merge(ExtMerge *m)
 		if (strcmp(r[0], "refuse") == 0)
 			refused = lappend(refused, r[1]);
 		else
-			m->carry = lappend(m->carry, r[1]);
+		{
+			ExtCarry   *c = palloc0(sizeof(ExtCarry));
+
+			c->stmt = r[1];
+			c->relid = m->base;
+			if (r[4] != NULL && strcmp(r[4], "true") == 0)
+			{
+				c->conname = r[2];
+				c->check = r[3];
+			}
+			m->carry = lappend(m->carry, c);
+		}
 	}
 	refuse_objects(m, refused,
 				   "Drop or redefine them on the base after the merge, or drop them from the extension first; then merge again.");
@@ -405,11 +454,17 @@ check_merge(ExtMerge *m)
 		ExtColumn  *c = (ExtColumn *) lfirst(lc);
 
 		if (c->own && c->notnull)
-			m->carry = lappend(m->carry,
-							   psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL OR ROW(%s) IS NULL)",
-										m->bq, quote_identifier(dedup_derived_name(m->ename, c->name, "not_null")),
-										quote_identifier(c->name),
-										dedup_quoted_list(column_names(m, true))));
+		{
+			ExtCarry   *k = palloc0(sizeof(ExtCarry));
+
+			/* rows without extension data have all its columns NULL: it holds */
+			k->relid = m->base;
+			k->conname = dedup_derived_name(m->ename, c->name, "not_null");
+			k->stmt = psprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL OR ROW(%s) IS NULL) NOT VALID",
+							   m->bq, quote_identifier(k->conname), quote_identifier(c->name),
+							   dedup_quoted_list(column_names(m, true)));
+			m->carry = lappend(m->carry, k);
+		}
 	}
 
 	/*
@@ -418,7 +473,7 @@ check_merge(ExtMerge *m)
 	 */
 	foreach(lc, rows_ext_base(m,
 							  "SELECT k.oid, pg_catalog.format('%I on %s', k.conname, k.conrelid::pg_catalog.regclass),"
-							  "       k.conrelid"
+							  "       k.conrelid, k.conname, k.convalidated::pg_catalog.text"
 							  "  FROM pg_catalog.pg_constraint k"
 							  " WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $1"
 							  "   AND k.conrelid OPERATOR(pg_catalog.<>) $1 AND k.conparentid OPERATOR(pg_catalog.=) 0"
@@ -429,6 +484,8 @@ check_merge(ExtMerge *m)
 		ListCell   *tc;
 		Oid			types[3] = {OIDOID, REGCLASSOID, TEXTARRAYOID};
 		Datum		args[3];
+		ExtCarry   *k = palloc0(sizeof(ExtCarry));
+		bool		holds = m->key_fk_valid && strcmp(r[4], "true") == 0;
 
 		args[0] = ObjectIdGetDatum((Oid) strtoul(r[0], NULL, 10));
 		foreach(tc, dedup_query_column("SELECT a.attname FROM pg_catalog.pg_constraint k"
@@ -440,12 +497,26 @@ check_merge(ExtMerge *m)
 			int			at = list_position_str(m->ekey, (char *) lfirst(tc));
 
 			targets = lappend(targets, at >= 0 ? list_nth(m->bkey, at) : lfirst(tc));
+			/* a value the base may change (a shared column) proves nothing */
+			if (at < 0 && get_attnum(m->base, (char *) lfirst(tc)) != InvalidAttrNumber)
+				holds = false;
 		}
 		args[1] = ObjectIdGetDatum(m->base);
 		args[2] = dedup_text_array(targets);
-		m->repoint = lappend(m->repoint,
-							 dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[])",
-											   3, types, args));
+
+		/*
+		 * Its values were keys of the extension, which are keys of the base
+		 * (with the same values in the extension's own columns): it holds.
+		 */
+		k->stmt = dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[])",
+									3, types, args);
+		k->relid = (Oid) strtoul(r[2], NULL, 10);
+		if (holds)
+		{
+			k->stmt = psprintf("%s NOT VALID", k->stmt);
+			k->conname = r[3];
+		}
+		m->repoint = lappend(m->repoint, k);
 		m->repoint_names = lappend(m->repoint_names, r[1]);
 	}
 
@@ -632,32 +703,32 @@ take_backups(ExtMerge *m)
 
 /*
  * build_merged
- *		On entry both tables are locked SHARE: readers go on.  Creates the
- *		transient heap (the base's columns, then the extension's own), fills
- *		it with one join read after the locks, each row written as it comes
- *		(nothing runs but the join: no trigger, default or constraint, as
- *		for CLUSTER), and builds the base's indexes on it.  m->rows records
- *		the rows written: undo finds them by it.
+ *		On entry both tables are locked SHARE: readers go on, writers wait.
+ *		Creates the transient heap (the base's columns, then the
+ *		extension's own) and fills it with one join read after the locks,
+ *		nothing run but the join (no trigger, default or constraint).  Each
+ *		row is written as CLUSTER writes it (rewriteheap.c): it keeps the
+ *		transaction stamp (xmin) of the base row it comes from, so rows an
+ *		earlier action wrote are still told apart by it, and undoing that
+ *		action still finds them.  Then builds the base's indexes on it.
  */
 static void
 build_merged(ExtMerge *m)
 {
 	List	   *added = NIL;
-	List	   *own = column_names(m, true);
 	StringInfoData sel;
 	Relation	base;
 	Relation	transient;
 	TupleDesc	desc;
 	SPIPlanPtr	plan;
 	Portal		portal;
-	BulkInsertState bistate;
-	TupleTableSlot **slots;
+	RewriteState rw;
+	Snapshot	snap;
 	Datum	   *values;
 	bool	   *nulls;
 	ListCell   *lc;
 	int			natts;
 	int			i;
-	CommandId	cid;
 	DedupAs		as;
 
 	foreach(lc, m->cols)
@@ -667,20 +738,20 @@ build_merged(ExtMerge *m)
 	m->sql = lappend(m->sql, psprintf("-- %s rebuilt beside it as %s, with the columns of %s",
 									  m->bq, m->rb->transientq, m->eq));
 
-	/* one output column per attribute of the transient heap, in order */
+	/* the base row's ctid, then one output column per attribute of the transient heap */
 	base = table_open(m->base, NoLock);
 	transient = table_open(m->rb->transient, NoLock);
 	desc = RelationGetDescr(transient);
 	natts = desc->natts;
 	initStringInfo(&sel);
+	appendStringInfoString(&sel, "b.ctid");
 	for (i = 0; i < natts; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(desc, i);
 		const char *q = quote_identifier(NameStr(a->attname));
 		ExtColumn  *shared = NULL;
 
-		if (i > 0)
-			appendStringInfoString(&sel, ", ");
+		appendStringInfoString(&sel, ", ");
 		if (a->attisdropped)
 		{
 			appendStringInfoString(&sel, "NULL");
@@ -698,7 +769,6 @@ build_merged(ExtMerge *m)
 		else
 			appendStringInfo(&sel, "CASE WHEN b.%s IS NULL THEN e.%s ELSE b.%s END", q, q, q);
 	}
-	table_close(base, NoLock);
 
 	/* read as the owner, with a snapshot taken after the locks */
 	dedup_become(m->owner, &as);
@@ -706,91 +776,139 @@ build_merged(ExtMerge *m)
 					   0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "dedup: could not prepare the merge: %s", SPI_result_code_string(SPI_result));
-	PushActiveSnapshot(GetLatestSnapshot());
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	PushActiveSnapshot(snap);
 	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 
-	CommandCounterIncrement();
-	cid = GetCurrentCommandId(true);
+	/* nothing is frozen or dropped: every row keeps its stamp as it is */
+	rw = begin_heap_rewrite(base, transient, GetOldestNonRemovableTransactionId(base),
+							base->rd_rel->relfrozenxid, base->rd_rel->relminmxid);
 	m->rows.count = 0;
-	bistate = GetBulkInsertState();
-	slots = palloc0(sizeof(TupleTableSlot *) * MERGE_BATCH);
-	values = palloc(sizeof(Datum) * Max(natts, 1));
-	nulls = palloc(sizeof(bool) * Max(natts, 1));
+	values = palloc(sizeof(Datum) * (natts + 1));
+	nulls = palloc(sizeof(bool) * (natts + 1));
 	for (;;)
 	{
 		uint64		r;
-		int			n = 0;
 
 		SPI_cursor_fetch(portal, true, MERGE_BATCH);
 		if (SPI_processed == 0)
 			break;
 		for (r = 0; r < SPI_processed; r++)
 		{
+			HeapTupleData old;
+			Buffer		buf;
+			HeapTuple	stamp;
+			HeapTuple	tup;
+
 			heap_deform_tuple(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, values, nulls);
+			old.t_self = *(ItemPointer) DatumGetPointer(values[0]);
+			if (!heap_fetch(base, snap, &old, &buf, false))
+				elog(ERROR, "dedup: row (%u,%u) of %s vanished while locked",
+					 ItemPointerGetBlockNumber(&old.t_self), ItemPointerGetOffsetNumber(&old.t_self), m->bq);
+			stamp = heap_copytuple(&old);
+			ReleaseBuffer(buf);
+
+			/*
+			 * Its inserting transaction and command as they are; no deleter
+			 * or locker (none can be left by the swap, which waits for
+			 * them), no update chain.
+			 */
+			HeapTupleHeaderSetXmax(stamp->t_data, InvalidTransactionId);
+			stamp->t_data->t_infomask &= ~(HEAP_XMAX_BITS | HEAP_UPDATED);
+			stamp->t_data->t_infomask |= HEAP_XMAX_INVALID;
+			stamp->t_data->t_ctid = stamp->t_self;
+
 			for (i = 0; i < natts; i++)
 				if (TupleDescAttr(desc, i)->attisdropped)
-					nulls[i] = true;
-			if (slots[n] == NULL)
-				slots[n] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
-			ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slots[n], true);
-			n++;
+					nulls[i + 1] = true;
+			tup = heap_form_tuple(desc, values + 1, nulls + 1);
+			rewrite_heap_tuple(rw, stamp, tup);
+			heap_freetuple(tup);
+			heap_freetuple(stamp);
+			m->rows.count++;
 		}
-		table_multi_insert(transient, slots, n, cid, 0, bistate);
-		for (i = 0; i < n; i++)
-			ExecClearTuple(slots[i]);
-		m->rows.count += n;
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
 	}
+	end_heap_rewrite(rw);
 	SPI_cursor_close(portal);
 	PopActiveSnapshot();
+	UnregisterSnapshot(snap);
 	dedup_unbecome(&as);
-	for (i = 0; i < MERGE_BATCH; i++)
-		if (slots[i])
-			ExecDropSingleTupleTableSlot(slots[i]);
-	FreeBulkInsertState(bistate);
-	table_finish_bulk_insert(transient, 0);
 	table_close(transient, NoLock);
-	dedup_rows_written(&m->rows);
+	table_close(base, NoLock);
 	CommandCounterIncrement();
 
+	m->rb->kept_stamps = true;
 	dedup_rebuild_indexes(m->rb);
-	(void) own;
 }
 
-/* A CHECK constraint of the base over a changed column must still hold. */
+/*
+ * check_merged
+ *		On entry the merged rows are built beside the base, which readers
+ *		still read.  Proves on them, as the owner, what swap_in will declare
+ *		without a scan: each CHECK of the base over a column whose values
+ *		were filled, and each CHECK of the extension that it carries over,
+ *		holds for every row.  Refuses otherwise, naming the constraint.
+ */
 static void
-recheck_constraints(ExtMerge *m)
+check_merged(ExtMerge *m)
 {
-	Oid			types[2] = {OIDOID, TEXTARRAYOID};
-	Datum		args[2] = {ObjectIdGetDatum(m->base), dedup_text_array(m->filled)};
+	List	   *checks = NIL;	/* char *[3]: constraint, its table, expression */
 	ListCell   *lc;
+	DedupAs		as;
 
-	if (m->filled == NIL)
-		return;
-	foreach(lc, dedup_query_rows(
-				"SELECT DISTINCT k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid)"
-				"  FROM pg_catalog.pg_constraint k CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) u(attnum)"
-				"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
-				" WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c' AND k.convalidated"
-				"   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args))
+	if (m->filled != NIL)
+	{
+		Oid			types[2] = {OIDOID, TEXTARRAYOID};
+		Datum		args[2] = {ObjectIdGetDatum(m->base), dedup_text_array(m->filled)};
+
+		foreach(lc, dedup_query_rows(
+					"SELECT DISTINCT k.conname, NULL, pg_catalog.pg_get_expr(k.conbin, k.conrelid)"
+					"  FROM pg_catalog.pg_constraint k CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) u(attnum)"
+					"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+					" WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c' AND k.convalidated"
+					"   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args))
+		{
+			((char **) lfirst(lc))[1] = m->bname;
+			checks = lappend(checks, lfirst(lc));
+		}
+	}
+	foreach(lc, m->carry)
+	{
+		ExtCarry   *k = (ExtCarry *) lfirst(lc);
+
+		if (k->check)
+		{
+			char	  **r = palloc(sizeof(char *) * 3);
+
+			r[0] = k->conname;
+			r[1] = m->ename;
+			r[2] = k->check;
+			checks = lappend(checks, r);
+		}
+	}
+
+	foreach(lc, checks)
 	{
 		char	  **r = (char **) lfirst(lc);
 		char	   *n;
-		DedupAs		as;
 
 		/* the constraint's own expression, evaluated as the owner */
 		dedup_become(m->owner, &as);
-		n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE (%s) IS FALSE", m->bq, r[1]),
-							  0, NULL, NULL);
+		n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE (%s) IS FALSE",
+									   m->rb->transientq, r[2]), 0, NULL, NULL);
 		dedup_unbecome(&as);
 		if (strcmp(n, "0") != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
-					 errmsg("values of \"%s\" filled into \"%s\" violate its check constraint \"%s\"",
-							m->ename, m->bname, r[0]),
+					 errmsg("merged rows of \"%s\" and \"%s\" violate check constraint \"%s\" of \"%s\"",
+							m->bname, m->ename, r[0], r[1]),
 					 errdetail("%s row%s would fail it. Nothing was changed.", n, strcmp(n, "1") == 0 ? "" : "s"),
-					 errhint("Fix those values in \"%s\" first, then merge again.", m->ename)));
+					 r[1] == m->bname ?
+					 errhint("Fix the values of \"%s\" that would fill \"%s\" first, then merge again.", m->ename, m->bname) :
+					 errhint("A constraint of \"%s\" must also hold for the rows of \"%s\" that have no row in it (its columns are NULL there): change or drop it first, then merge again.",
+							 m->ename, m->bname)));
 	}
 }
 
@@ -816,7 +934,6 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 	char	   *select;
 	ListCell   *lc;
 	char	   *trigger = dedup_derived_name(m->ename, "", "dedup_compat");
-	char	   *stmt;
 	Oid			types[1] = {TEXTOID};
 	Datum		args[1] = {CStringGetTextDatum(drop_definition)};
 
@@ -854,8 +971,7 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 		if (m->owner != GetUserId())
 			dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s OWNER TO %s", m->eq,
 												quote_identifier(GetUserNameFromId(m->owner, false))));
-		dedup_exec_logged(&m->sql, psprintf("SELECT dedup._set_acl(%s::regclass, NULL, 'TABLE')",
-											quote_literal_cstr(m->eq)));
+		dedup_exec_logged(&m->sql, dedup_set_acl_sql(m->eq, NULL, "TABLE"));
 		dedup_run_steps(0, definer, &m->sql);
 		dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s RENAME TO %s", m->eq, quote_identifier(m->definer_view)));
 		dedup_exec_logged(&m->sql, psprintf("COMMENT ON VIEW %s IS %s",
@@ -893,9 +1009,7 @@ create_compat_view(ExtMerge *m, char *eacl, char *ecomment, const char *drop_def
 	if (dedup_rel_owner(m->base) != GetUserId())
 		dedup_exec_logged(&m->sql, psprintf("ALTER VIEW %s OWNER TO %s", m->eq,
 											quote_identifier(GetUserNameFromId(m->owner, false))));
-	stmt = psprintf("SELECT dedup._set_acl(%s::regclass, %s, 'TABLE')", quote_literal_cstr(m->eq),
-					eacl ? psprintf("%s::pg_catalog.aclitem[]", quote_literal_cstr(eacl)) : "NULL");
-	dedup_exec_logged(&m->sql, stmt);
+	dedup_exec_logged(&m->sql, dedup_set_acl_sql(m->eq, eacl, "TABLE"));
 	dedup_exec_logged(&m->sql, psprintf("COMMENT ON VIEW %s IS %s", m->eq,
 										quote_literal_cstr(psprintf("%s%sdedup: merged into %s; this view answers as the table did",
 																	ecomment ? ecomment : "", ecomment ? " / " : "", m->bq))));
@@ -947,7 +1061,11 @@ swap_in(ExtMerge *m)
 	plan = dedup_plan_drop(m->ext, true);
 
 	/* the WAL of the build goes out while readers still read */
-	XLogFlush(GetXLogInsertRecPtr());
+	/*
+	 * (the end of our last record: the insert position is past a page
+	 * header when it sits on a page boundary, and flushing to it fails)
+	 */
+	XLogFlush(XactLastRecEnd);
 
 	dedup_lock_pair(m->base, AccessExclusiveLock, m->ext, AccessExclusiveLock);
 	INSTR_TIME_SET_CURRENT(start);
@@ -959,7 +1077,6 @@ swap_in(ExtMerge *m)
 	if (add.len > 0)
 		dedup_exec_logged(&m->sql, psprintf("ALTER TABLE %s %s", m->bq, add.data));
 	dedup_rebuild_swap(m->rb, &m->sql);
-	recheck_constraints(m);
 
 	/* the extension's comments, serial sequences, constraints and indexes */
 	foreach(lc, m->cols)
@@ -970,14 +1087,16 @@ swap_in(ExtMerge *m)
 			dedup_exec_logged(&m->sql, psprintf("COMMENT ON COLUMN %s.%s IS %s", m->bq, quote_identifier(c->name),
 												quote_literal_cstr(c->comment)));
 	}
-	foreach(lc, dedup_query_column(psprintf("SELECT pg_catalog.format('ALTER SEQUENCE %%s OWNED BY %s.%%I', d.objid::pg_catalog.regclass, a.attname)"
-											"  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a"
-											"       ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
-											"  JOIN pg_catalog.pg_class sc ON sc.oid OPERATOR(pg_catalog.=) d.objid AND sc.relkind OPERATOR(pg_catalog.=) 'S'"
-											" WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
-											"   AND d.refobjid OPERATOR(pg_catalog.=) %u AND d.deptype OPERATOR(pg_catalog.=) 'a'"
-											"   AND d.refobjsubid OPERATOR(pg_catalog.>) 0", m->bq, m->ext),
-								   0, NULL, NULL, NULL))
+	/* (the base's name is a parameter: it may hold any character) */
+	foreach(lc, dedup_query_column("SELECT pg_catalog.format('ALTER SEQUENCE %s OWNED BY %s.%I', d.objid::pg_catalog.regclass, $2, a.attname)"
+								   "  FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a"
+								   "       ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid"
+								   "  JOIN pg_catalog.pg_class sc ON sc.oid OPERATOR(pg_catalog.=) d.objid AND sc.relkind OPERATOR(pg_catalog.=) 'S'"
+								   " WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+								   "   AND d.refobjid OPERATOR(pg_catalog.=) $1 AND d.deptype OPERATOR(pg_catalog.=) 'a'"
+								   "   AND d.refobjsubid OPERATOR(pg_catalog.>) 0",
+								   2, (Oid[]) {OIDOID, TEXTOID},
+								   (Datum[]) {ObjectIdGetDatum(m->ext), CStringGetTextDatum(m->bq)}, NULL))
 		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
 
 	/* the extension goes (its rows are in its backup), then what it had comes over */
@@ -986,15 +1105,28 @@ swap_in(ExtMerge *m)
 	dedup_become(m->owner, &as);
 	foreach(lc, m->carry)
 	{
-		dedup_exec((char *) lfirst(lc));
-		m->sql = lappend(m->sql, lfirst(lc));
+		ExtCarry   *k = (ExtCarry *) lfirst(lc);
+
+		dedup_exec(k->stmt);
+		m->sql = lappend(m->sql, k->stmt);
 	}
 	dedup_unbecome(&as);
 	foreach(lc, m->grants)
 		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
 	/* (PostgreSQL checks a foreign key as the referenced table's owner) */
 	foreach(lc, m->repoint)
-		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
+		dedup_exec_logged(&m->sql, ((ExtCarry *) lfirst(lc))->stmt);
+	foreach(lc, list_concat_copy(m->carry, m->repoint))
+	{
+		ExtCarry   *k = (ExtCarry *) lfirst(lc);
+
+		if (k->conname)
+		{
+			dedup_constraint_set_valid(k->relid, k->conname);
+			m->sql = lappend(m->sql, psprintf("-- constraint %s on %s holds for every row: marked valid",
+											  quote_identifier(k->conname), dedup_qualified_name(k->relid)));
+		}
+	}
 	if (m->compat_view)
 		create_compat_view(m, eacl, ecomment, plan->definition);
 	INSTR_TIME_SET_CURRENT(now);
@@ -1031,7 +1163,6 @@ merge_detail(ExtMerge *m)
 	dedup_json_raw(&d, "base_backup", m->base_backup ? psprintf(INT64_FORMAT, m->base_backup) : "null");
 	dedup_json_raw(&d, "extension_backup", m->ext_backup ? psprintf(INT64_FORMAT, m->ext_backup) : "null");
 	dedup_json_raw(&d, "drop_entry", psprintf(INT64_FORMAT, m->drop_entry));
-	dedup_rows_json(&d, "rows", m->bq, &m->rows);
 	dedup_json_raw(&d, "sql", dedup_json_array(m->sql));
 	appendStringInfoChar(&d, '}');
 	return d.data;
@@ -1048,6 +1179,7 @@ merge_extension_internal(ExtMerge *m)
 	check_access(m);
 	take_backups(m);
 	build_merged(m);
+	check_merged(m);
 	swap_in(m);
 
 	dedup_action_touch(act, m->bq);

@@ -4,15 +4,22 @@
  *	  dedup.merge_members(): the whole "one members table" consolidation in
  *	  one call, one transaction and one journal entry.
  *
- *	 1. merge_extension of the 1:1 extension first, so that the columns a
+ *	 1. the look-alikes that need nothing of the extension: each of their
+ *		columns is the keeper's, and the extension fills no column the
+ *		keeper has (merged before or after it, they end the same; before,
+ *		readers of the keeper never wait for them);
+ *	 2. merge_extension of the 1:1 extension, so that the columns a
  *		look-alike shares only with the extension (bio) have a home in the
  *		keeper (it backs up both tables);
- *	 2. each look-alike (default: the keeper's duplicates from discovery,
- *		never a backup, only tables of the keeper's owner): an empty one is
- *		dropped; the others go through merge_rows(drop_source => true),
- *		which backs the look-alike up and drops it only when every row and
- *		value of it is in the keeper; a look-alike that cannot go has its
- *		missing rows merged and is kept, and its step says why.
+ *	 3. the other look-alikes.
+ *
+ * Look-alikes default to the keeper's duplicates from discovery, never a
+ * backup, only tables of the keeper's owner.  An empty one is dropped; the
+ * others go through merge_rows(drop_source => true), which backs the
+ * look-alike up and drops it only when every row and value of it is in the
+ * keeper; a look-alike that cannot go has its missing rows merged and is
+ * kept, and its step says why; one that cannot be merged at all is kept,
+ * and its step says why.
  *
  * Each step is an action of its own, journaled as a step of the
  * merge_members entry: dedup.undo() of that entry reverses everything.
@@ -84,6 +91,79 @@ drop_lookalike(void *arg)
 		dedup_merge(a->table, a->keeper, NULL, true, &a->inserted, &a->present, &a->conflicts);
 }
 
+static void
+keep_lookalike(void *arg)
+{
+	LookAlike  *a = (LookAlike *) arg;
+
+	dedup_merge(a->table, a->keeper, NULL, false, &a->inserted, &a->present, &a->conflicts);
+}
+
+/*
+ * One look-alike: gone when nothing of it would be lost; else its missing
+ * rows merged and kept; else (it cannot be merged at all) kept.  Each way
+ * is a step saying what happened and why.
+ */
+static void
+merge_lookalike(List **steps, Oid table, Oid keeper, const char *kq)
+{
+	LookAlike	a = {0};
+	char	   *why = NULL;
+	char	   *why_kept = NULL;
+	char	   *q = dedup_qualified_name(table);
+	DedupUnknown unknown;
+
+	a.table = table;
+	a.keeper = keeper;
+	a.empty = dedup_count_rows(a.table, AccessShareLock, false, 1, false, &unknown) == 0;
+	if (dedup_try(drop_lookalike, &a, &why))
+		step(steps, a.empty ? "drop_if_empty" : "merge_rows+drop", q,
+			 a.empty ? pstrdup("empty: dropped") :
+			 psprintf(INT64_FORMAT " inserted into %s, " INT64_FORMAT " already present: every row and value is in %s, dropped (backed up first)",
+					  a.inserted, kq, a.present, kq));
+	else if (!a.empty && dedup_try(keep_lookalike, &a, &why_kept))
+		step(steps, "merge_rows", q,
+			 psprintf(INT64_FORMAT " inserted into %s, " INT64_FORMAT " already present, " INT64_FORMAT " conflicting; kept: %s",
+					  a.inserted, kq, a.present, a.conflicts, why));
+	else
+		step(steps, "kept", q, why_kept ? why_kept : why);
+}
+
+/* Does the extension have a column, other than its key, that the keeper has? */
+static bool
+extension_fills_keeper(Oid keeper, Oid ext)
+{
+	Oid			types[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(ext), ObjectIdGetDatum(keeper)};
+
+	return strcmp(dedup_query_value(
+					  "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute e"
+					  "  JOIN pg_catalog.pg_attribute k ON k.attrelid OPERATOR(pg_catalog.=) $2"
+					  "       AND k.attname OPERATOR(pg_catalog.=) e.attname AND k.attnum OPERATOR(pg_catalog.>) 0 AND NOT k.attisdropped"
+					  " WHERE e.attrelid OPERATOR(pg_catalog.=) $1 AND e.attnum OPERATOR(pg_catalog.>) 0 AND NOT e.attisdropped"
+					  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid OPERATOR(pg_catalog.=) $1"
+					  "                    AND i.indisprimary AND e.attnum OPERATOR(pg_catalog.=) ANY (i.indkey)))",
+					  2, types, args), "t") == 0;
+}
+
+/* Has the look-alike a column that the keeper lacks and the extension has? */
+static bool
+needs_extension(Oid table, Oid keeper, Oid ext)
+{
+	Oid			types[3] = {OIDOID, OIDOID, OIDOID};
+	Datum		args[3] = {ObjectIdGetDatum(table), ObjectIdGetDatum(keeper), ObjectIdGetDatum(ext)};
+
+	return strcmp(dedup_query_value(
+					  "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute l"
+					  "  JOIN pg_catalog.pg_attribute e ON e.attrelid OPERATOR(pg_catalog.=) $3"
+					  "       AND e.attname OPERATOR(pg_catalog.=) l.attname AND e.attnum OPERATOR(pg_catalog.>) 0 AND NOT e.attisdropped"
+					  " WHERE l.attrelid OPERATOR(pg_catalog.=) $1 AND l.attnum OPERATOR(pg_catalog.>) 0 AND NOT l.attisdropped"
+					  "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute k WHERE k.attrelid OPERATOR(pg_catalog.=) $2"
+					  "                    AND k.attname OPERATOR(pg_catalog.=) l.attname AND k.attnum OPERATOR(pg_catalog.>) 0"
+					  "                    AND NOT k.attisdropped))",
+					  3, types, args), "t") == 0;
+}
+
 /* Is relid a table dedup should never merge as a look-alike: a backup? */
 static bool
 is_backup(Oid relid)
@@ -126,14 +206,21 @@ merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper
 	DedupAction *act;
 	List	   *steps = NIL;
 	List	   *lookalikes = NIL;
+	List	   *late = NIL;
 	ListCell   *lc;
 	char	   *kq;
 	StringInfoData d;
 
+	if (keeper_name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("keeper must not be null"),
+				 errdetail("Nothing was changed."),
+				 errhint("Name the table to keep: dedup.merge_members(keeper => 'schema.table').")));
 	if (!OidIsValid(keeper))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table \"%s\" does not exist", keeper_name ? keeper_name : ""),
+				 errmsg("table \"%s\" does not exist", keeper_name),
 				 errdetail("Nothing was changed."),
 				 errhint("Name the table to keep: dedup.merge_members(keeper => 'schema.table').")));
 	if (!OidIsValid(ext) && ext_name != NULL)
@@ -188,7 +275,19 @@ merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper
 
 	act = dedup_action_begin("merge_members");
 
-	/* 1. the extension, so that its columns have a home in the keeper */
+	/* 1. look-alikes that need nothing of the extension */
+	if (extension_pending(ext) && !extension_fills_keeper(keeper, ext))
+	{
+		foreach(lc, lookalikes)
+			if (!needs_extension(lfirst_oid(lc), keeper, ext))
+				merge_lookalike(&steps, lfirst_oid(lc), keeper, kq);
+			else
+				late = lappend_oid(late, lfirst_oid(lc));
+	}
+	else
+		late = lookalikes;
+
+	/* 2. the extension, so that its columns have a home in the keeper */
 	if (extension_pending(ext))
 	{
 		char	   *eq = dedup_qualified_name(ext);
@@ -200,33 +299,9 @@ merge_members_internal(Oid keeper, Oid ext, ArrayType *given, const char *keeper
 					  dedup_quoted_list(r.added), kq, r.merged, r.conflicts, r.repointed, eq));
 	}
 
-	/* 2. the look-alikes: gone when nothing of them would be lost, else kept */
-	foreach(lc, lookalikes)
-	{
-		LookAlike	a = {0};
-		char	   *why = NULL;
-		char	   *q = dedup_qualified_name(lfirst_oid(lc));
-		DedupUnknown unknown;
-
-		a.table = lfirst_oid(lc);
-		a.keeper = keeper;
-		a.empty = dedup_count_rows(a.table, AccessShareLock, false, 1, false, &unknown) == 0;
-		if (dedup_try(drop_lookalike, &a, &why))
-			step(&steps, a.empty ? "drop_if_empty" : "merge_rows+drop", q,
-				 a.empty ? pstrdup("empty: dropped") :
-				 psprintf(INT64_FORMAT " inserted into %s, " INT64_FORMAT " already present: every row and value is in %s, dropped (backed up first)",
-						  a.inserted, kq, a.present, kq));
-		else if (!a.empty)
-		{
-			/* it stays; the rows the keeper lacks are merged all the same */
-			dedup_merge(a.table, keeper, NULL, false, &a.inserted, &a.present, &a.conflicts);
-			step(&steps, "merge_rows", q,
-				 psprintf(INT64_FORMAT " inserted into %s, " INT64_FORMAT " already present, " INT64_FORMAT " conflicting; kept: %s",
-						  a.inserted, kq, a.present, a.conflicts, why));
-		}
-		else
-			step(&steps, "kept", q, why);
-	}
+	/* 3. the other look-alikes */
+	foreach(lc, late)
+		merge_lookalike(&steps, lfirst_oid(lc), keeper, kq);
 
 	dedup_action_touch(act, kq);
 	initStringInfo(&d);

@@ -36,7 +36,9 @@
 #include "catalog/index.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "commands/cluster.h"
 #include "commands/tablecmds.h"
@@ -44,6 +46,7 @@
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -141,10 +144,12 @@ get_rel_toast(Oid relid)
 /*
  * Swap the storage of relations r1 and r2 in pg_class (as cluster.c's
  * swap_relation_files does for non-mapped relations), and with toast their
- * TOAST links, with the dependencies that go with them.
+ * TOAST links, with the dependencies that go with them.  With keep_xids,
+ * r1 keeps its relfrozenxid and relminmxid: its new rows kept the xmin of
+ * its old ones, which they bound.
  */
 static void
-swap_storage(Oid r1, Oid r2, bool toast)
+swap_storage(Oid r1, Oid r2, bool toast, bool keep_xids)
 {
 	Relation	pg_class = table_open(RelationRelationId, RowExclusiveLock);
 	HeapTuple	t1 = SearchSysCacheCopy1(RELOID, ObjectIdGetDatum(r1));
@@ -174,7 +179,7 @@ swap_storage(Oid r1, Oid r2, bool toast)
 	SWAP(relpages, tmp_pages);
 	SWAP(reltuples, tmp_tuples);
 	SWAP(relallvisible, tmp_allvisible);
-	if (f1->relkind != RELKIND_INDEX)
+	if (f1->relkind != RELKIND_INDEX && !keep_xids)
 	{
 		SWAP(relfrozenxid, tmp_xid);
 		SWAP(relminmxid, tmp_mxid);
@@ -247,9 +252,9 @@ dedup_rebuild_swap(DedupRebuild *rb, List **sql)
 	ListCell   *lc;
 	Oid			toast;
 
-	swap_storage(rb->table, rb->transient, true);
+	swap_storage(rb->table, rb->transient, true, rb->kept_stamps);
 	for (lc = list_head(rb->pairs); lc != NULL; lc = lnext(rb->pairs, lnext(rb->pairs, lc)))
-		swap_storage(lfirst_oid(lc), lfirst_oid(lnext(rb->pairs, lc)), false);
+		swap_storage(lfirst_oid(lc), lfirst_oid(lnext(rb->pairs, lc)), false, false);
 
 	dedup_exec(psprintf("DROP TABLE %s", rb->transientq));
 	*sql = lappend(*sql, psprintf("-- storage of %s swapped with a rebuilt copy", dedup_qualified_name(rb->table)));
@@ -266,4 +271,50 @@ dedup_rebuild_swap(DedupRebuild *rb, List **sql)
 	}
 	foreach(lc, rb->reindex)
 		dedup_exec_logged(sql, psprintf("REINDEX INDEX %s", dedup_qualified_name(lfirst_oid(lc))));
+}
+
+/*
+ * Mark constraint conname of relid validated without scanning its rows:
+ * what ALTER TABLE ... VALIDATE CONSTRAINT records once its scan found no
+ * violation.  The caller has proven it holds (on the very rows the table
+ * now has, or by how they were built) and holds a lock on relid that
+ * keeps writers out.  The constraint was added NOT VALID in this
+ * transaction.
+ */
+void
+dedup_constraint_set_valid(Oid relid, const char *conname)
+{
+	Relation	conrel;
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData skey[3];
+	HeapTuple	tuple;
+	HeapTuple	copy;
+
+	rel = table_open(relid, NoLock);
+	conrel = table_open(ConstraintRelationId, RowExclusiveLock);
+	ScanKeyInit(&skey[0], Anum_pg_constraint_conrelid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(relid));
+	ScanKeyInit(&skey[1], Anum_pg_constraint_contypid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(InvalidOid));
+	ScanKeyInit(&skey[2], Anum_pg_constraint_conname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(conname));
+	scan = systable_beginscan(conrel, ConstraintRelidTypidNameIndexId, true, NULL, 3, skey);
+	tuple = systable_getnext(scan);
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "dedup: constraint \"%s\" of %s not found", conname, dedup_qualified_name(relid));
+	if (((Form_pg_constraint) GETSTRUCT(tuple))->contype != CONSTRAINT_CHECK &&
+		((Form_pg_constraint) GETSTRUCT(tuple))->contype != CONSTRAINT_FOREIGN)
+		elog(ERROR, "dedup: constraint \"%s\" of %s is not a check or foreign key", conname,
+			 dedup_qualified_name(relid));
+	copy = heap_copytuple(tuple);
+	((Form_pg_constraint) GETSTRUCT(copy))->convalidated = true;
+	CatalogTupleUpdate(conrel, &copy->t_self, copy);
+	InvokeObjectPostAlterHook(ConstraintRelationId, ((Form_pg_constraint) GETSTRUCT(copy))->oid, 0);
+	heap_freetuple(copy);
+	systable_endscan(scan);
+	table_close(conrel, RowExclusiveLock);
+	CacheInvalidateRelcache(rel);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
 }

@@ -157,7 +157,7 @@ dedup_replay_drop(int64 id, int what, List **sql)
 					 "           SELECT d->>'name' FROM pg_catalog.jsonb_array_elements(j.detail->'dependents') d"
 					 "            WHERE d->>'kind' IN ('view', 'materialized view') AND %s) x"
 					 " WHERE j.id OPERATOR(pg_catalog.=) $1 AND pg_catalog.to_regclass(x.name) IS NOT NULL",
-					 (what & DEDUP_REPLAY_TABLES) ? "true" : "false",
+					 (what & DEDUP_REPLAY_CREATE) ? "true" : "false",
 					 (what & DEDUP_REPLAY_DEPENDENTS) ? "true" : "false"));
 	if (taken)
 		ereport(ERROR,
@@ -190,10 +190,14 @@ dedup_replay_drop(int64 id, int what, List **sql)
 				 errdetail("The dropped table refers to it. Nothing was changed."),
 				 errhint("Recreate %s first, then run the undo again.", missing)));
 
-	if (what & DEDUP_REPLAY_TABLES)
+	if (what & DEDUP_REPLAY_CREATE)
 		dedup_run_steps(id, rows_of(id, "SELECT s.sql, s.run_as FROM dedup.journal j,"
 									"       dedup._undo_steps(j.detail OPERATOR(pg_catalog.-) 'dependents') s"
-									" WHERE j.id OPERATOR(pg_catalog.=) $1"), sql);
+									" WHERE j.id OPERATOR(pg_catalog.=) $1 AND s.phase OPERATOR(pg_catalog.=) 1"), sql);
+	if (what & DEDUP_REPLAY_BUILD)
+		dedup_run_steps(id, rows_of(id, "SELECT s.sql, s.run_as FROM dedup.journal j,"
+									"       dedup._undo_steps(j.detail OPERATOR(pg_catalog.-) 'dependents') s"
+									" WHERE j.id OPERATOR(pg_catalog.=) $1 AND s.phase OPERATOR(pg_catalog.=) 2"), sql);
 	if (what & DEDUP_REPLAY_DEPENDENTS)
 		dedup_run_steps(id, rows_of(id, "SELECT s.sql, s.run_as FROM dedup.journal j,"
 									"       dedup._undo_steps(pg_catalog.jsonb_build_object('dependents', j.detail->'dependents')) s"
@@ -301,8 +305,11 @@ undo_drop(int64 id, List **sql)
 	char	   *rows_backup = dedup_journal_field(id, "j.detail->>'rows_backup'");
 	char	   *ndeps;
 
-	/* the tables, their rows, then what depends on them (foreign keys check the rows) */
-	dedup_replay_drop(id, DEDUP_REPLAY_TABLES, sql);
+	/*
+	 * The tables, their rows, their constraints and indexes (built once, over
+	 * all the rows; foreign keys checked once), then what depends on them.
+	 */
+	dedup_replay_drop(id, rows_backup ? DEDUP_REPLAY_CREATE : DEDUP_REPLAY_TABLES, sql);
 	if (rows_backup)
 	{
 		char	   *bak = dedup_journal_field(pg_strtoint64(rows_backup), "j.detail->>'backup'");
@@ -318,7 +325,7 @@ undo_drop(int64 id, List **sql)
 		*sql = lappend(*sql, psprintf("SELECT dedup.restore_backup(%s, %s)", quote_literal_cstr(bak),
 									  quote_literal_cstr(target)));
 	}
-	dedup_replay_drop(id, DEDUP_REPLAY_DEPENDENTS, sql);
+	dedup_replay_drop(id, rows_backup ? DEDUP_REPLAY_BUILD | DEDUP_REPLAY_DEPENDENTS : DEDUP_REPLAY_DEPENDENTS, sql);
 	ndeps = dedup_journal_field(id, "(SELECT pg_catalog.count(*) FROM pg_catalog.jsonb_array_elements(j.detail->'dependents') d"
 								"  WHERE d->>'drop' IS NOT NULL)");
 	return psprintf("recreated table %s%s", target,

@@ -165,7 +165,6 @@ replace(Unpartition *u)
 	StringInfoData ins;
 	ListCell   *lc;
 	List	   *steps;
-	DedupAs		as;
 	char	   *owner_name;
 
 	/* read before the drop: the definition as one plain table, the partitions' extras */
@@ -200,11 +199,7 @@ replace(Unpartition *u)
 		char	   *stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s",
 									u->qual, ins.data, ins.data, dedup_qualified_name(u->backup));
 
-		dedup_become(u->owner, &as);
-		dedup_exec(stmt);
-		u->rows.count = (int64) SPI_processed;
-		dedup_rows_written(&u->rows);
-		dedup_unbecome(&as);
+		dedup_write_rows(stmt, u->owner, &u->rows);
 		u->sql = lappend(u->sql, stmt);
 	}
 
