@@ -83,7 +83,7 @@ fi
 # TAP modules come with postgresql-client-NN, postgres.h only with
 # postgresql-server-dev-NN.
 install_missing() {
-	local need=() missing=() pgxs inc f
+	local need=() missing=() pgxs inc share f
 	pgxs=$(pgxs_dir)
 	inc=$("$PG_CONFIG" --includedir-server 2>/dev/null || echo /nonexistent)
 	[ -x "$PGBIN/initdb" ] && [ -x "$PGBIN/postgres" ] ||
@@ -93,6 +93,12 @@ install_missing() {
 		[ -e "$pgxs/$f" ] || { need+=("postgresql-client-$PGVER"); missing+=("$pgxs/$f"); }
 	done
 	[ -f "$inc/postgres.h" ] || { need+=("postgresql-server-dev-$PGVER"); missing+=("$inc/postgres.h"); }
+	# contrib extensions the tests and the real-world schemas create
+	share=$("$PG_CONFIG" --sharedir 2>/dev/null || echo /nonexistent)
+	for f in citext pgcrypto uuid-ossp pg_trgm btree_gin fuzzystrmatch pgstattuple file_fdw; do
+		[ -f "$share/extension/$f.control" ] ||
+			{ need+=("postgresql-$PGVER"); missing+=("$share/extension/$f.control"); }
+	done
 	command -v make >/dev/null || need+=(make)
 	command -v gcc >/dev/null || need+=(gcc)
 	command -v prove >/dev/null || need+=(perl)
@@ -100,7 +106,7 @@ install_missing() {
 	[ ${#need[@]} -eq 0 ] && return 0
 	if [ "$FROM_APT" = 0 ] && [ ${#missing[@]} -gt 0 ]; then
 		die "$PG_CONFIG's installation lacks ${missing[*]} (a source build needs" \
-			"--enable-tap-tests and a full make install)"
+			"--enable-tap-tests --with-openssl --with-uuid=e2fs, make install and make -C contrib install)"
 	fi
 	if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
 		die "missing packages: ${need[*]} (run as root on Debian/Ubuntu, or install them)"
