@@ -281,20 +281,21 @@ SELECT action, target, detail->>'backup' AS backup FROM dedup.journal WHERE acti
 -- A function planted in schema dedup is never called ----------------------------
 -- Should CREATE on schema dedup ever be granted, an overload of _set_acl
 -- taking text would be chosen over dedup's own by a call written with an
--- untyped NULL and 'TABLE', and run as the caller; every argument dedup
--- passes is cast, so its own is called: in backup_table, in restore_backup
--- recreating a table from the backup's columns, in merge_extension (the
--- view for definer views, the compatibility view).
+-- untyped NULL and 'TABLE', and run as the caller.  Every argument dedup
+-- passes is cast, and before its first statement in a transaction dedup
+-- checks that the schema holds only its own functions and that no one else
+-- may create one there: it refuses, naming what it found, and nothing runs.
+CREATE TABLE pl_notes (id int);
+INSERT INTO pl_notes VALUES (1);
+SELECT dedup.backup_table('pl_notes', 'pl_notes_bak');
 GRANT CREATE ON SCHEMA dedup TO regress_sa_dba;
+SELECT dedup.backup_table('pl_notes', 'pl_notes_bak2');
 SET ROLE regress_sa_dba;
 CREATE FUNCTION dedup._set_acl(rel regclass, acl text, kind text) RETURNS void
   LANGUAGE sql AS $$ ALTER ROLE regress_sa_dba SUPERUSER $$;
 RESET ROLE;
-CREATE TABLE pl_notes (id int);
-INSERT INTO pl_notes VALUES (1);
-SELECT dedup.backup_table('pl_notes', 'pl_notes_bak');
-DROP TABLE pl_notes;
-SELECT dedup.restore_backup('pl_notes_bak');
+REVOKE CREATE ON SCHEMA dedup FROM regress_sa_dba;
+SELECT dedup.backup_table('pl_notes', 'pl_notes_bak2');
 CREATE TABLE pl_base (id int PRIMARY KEY, name text);
 CREATE TABLE pl_ext (id int PRIMARY KEY REFERENCES pl_base, bio text);
 INSERT INTO pl_base VALUES (1, 'Ada');
@@ -303,7 +304,10 @@ CREATE VIEW pl_bios AS SELECT bio FROM pl_ext;
 SELECT columns_added, rows_merged FROM dedup.merge_extension('pl_base', 'pl_ext');
 SELECT rolsuper AS dba_superuser FROM pg_roles WHERE rolname = 'regress_sa_dba';
 DROP FUNCTION dedup._set_acl(regclass, text, text);
-REVOKE CREATE ON SCHEMA dedup FROM regress_sa_dba;
+-- the function gone, dedup works again; with the casts, its own is called
+DROP TABLE pl_notes;
+SELECT dedup.restore_backup('pl_notes_bak');
+SELECT columns_added, rows_merged FROM dedup.merge_extension('pl_base', 'pl_ext');
 
 \c contrib_regression
 DROP DATABASE dedup_safety_access;

@@ -227,4 +227,12 @@ dedup_stat_last_scan(PgStat_StatTabEntry *entry)
 #define DEDUP_FIRST_STORAGE_SUBID rd_firstRelfilenodeSubid
 #endif
 
+/* The local id of this backend's current top-level transaction. */
+#include "storage/proc.h"
+#if PG_VERSION_NUM >= 170000
+#define dedup_my_lxid() (MyProc->vxid.lxid)
+#else
+#define dedup_my_lxid() (MyProc->lxid)
+#endif
+
 #endif							/* DEDUP_COMPAT_H */

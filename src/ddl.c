@@ -346,12 +346,55 @@ dedup_lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode)
  * before that, so it is never used (the referential-integrity triggers do
  * the same).  Returns the SPI result code; errors propagate.
  */
+/*
+ * dedup's own SQL calls its functions by name (dedup._x(...)).  A function
+ * planted in schema dedup with more specific argument types would be
+ * called instead, with the caller's rights: so once per transaction, before
+ * the first statement, check that every function there belongs to the
+ * extension and that no one but the schema's owner may create one.
+ */
+static void
+check_own_schema(void)
+{
+	static LocalTransactionId checked = InvalidLocalTransactionId;
+	int			rc;
+
+	if (checked == dedup_my_lxid())
+		return;
+	rc = SPI_execute("SELECT pg_catalog.format('function %s', p.oid::pg_catalog.regprocedure)"
+					 "  FROM pg_catalog.pg_proc p"
+					 " WHERE p.pronamespace OPERATOR(pg_catalog.=) 'dedup'::pg_catalog.regnamespace"
+					 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
+					 "        WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
+					 "          AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'"
+					 "          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass)"
+					 " UNION ALL "
+					 "SELECT pg_catalog.format('CREATE granted to %s',"
+					 "         CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE a.grantee::pg_catalog.regrole::pg_catalog.text END)"
+					 "  FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a"
+					 " WHERE n.oid OPERATOR(pg_catalog.=) 'dedup'::pg_catalog.regnamespace"
+					 "   AND a.privilege_type OPERATOR(pg_catalog.=) 'CREATE' AND a.grantee OPERATOR(pg_catalog.<>) n.nspowner"
+					 " LIMIT 1", true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "dedup: could not check schema dedup: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("schema dedup is not dedup's alone: %s",
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errdetail("dedup calls its own functions by name; another role's function there could run in their place. Nothing was changed."),
+				 errhint("Drop what is not part of the extension from schema dedup and revoke CREATE on it from everyone but its owner.")));
+	checked = dedup_my_lxid();
+}
+
 static int
 spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
 		long tcount)
 {
 	SPIPlanPtr	plan;
 	int			rc;
+
+	check_own_schema();
 
 	/* reads may use parallel workers (the planner never gives them writes) */
 	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_PARALLEL_OK);
