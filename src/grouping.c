@@ -122,6 +122,18 @@ dedup_role_name(DedupRole role)
 	return NULL;
 }
 
+/* The position of column name in t (case ignored), or -1. */
+static int
+column_position(DedupTable *t, const char *name)
+{
+	int			j;
+
+	for (j = 0; j < t->ncols; j++)
+		if (pg_strcasecmp(t->cols[j], name) == 0)
+			return j;
+	return -1;
+}
+
 /*
  * Column-name similarity: the Jaccard index of the two sets of column
  * names, compared case-insensitively.
@@ -130,20 +142,15 @@ float4
 dedup_column_similarity(DedupCatalog *cat, DedupTable *a, DedupTable *b)
 {
 	int			shared = 0;
-	int			i,
-				j;
+	int			i;
 
 	dedup_load_columns(cat, a);
 	dedup_load_columns(cat, b);
 	if (a->ncols + b->ncols == 0)
 		return 1.0;
 	for (i = 0; i < a->ncols; i++)
-		for (j = 0; j < b->ncols; j++)
-			if (pg_strcasecmp(a->cols[i], b->cols[j]) == 0)
-			{
-				shared++;
-				break;
-			}
+		if (column_position(b, a->cols[i]) >= 0)
+			shared++;
 	return (float4) shared / (float4) (a->ncols + b->ncols - shared);
 }
 
@@ -229,12 +236,9 @@ copy_conflict(DedupCatalog *cat, DedupTable *a, DedupTable *b)
 static bool
 column_in(DedupTable *a, int i, DedupTable *b)
 {
-	int			j;
+	int			j = column_position(b, a->cols[i]);
 
-	for (j = 0; j < b->ncols; j++)
-		if (pg_strcasecmp(a->cols[i], b->cols[j]) == 0)
-			return a->coltypes[i] == b->coltypes[j];
-	return false;
+	return j >= 0 && a->coltypes[i] == b->coltypes[j];
 }
 
 /* Every column of a is in b with the same type. */
@@ -271,18 +275,6 @@ may_join(DedupCatalog *cat, DedupTable *a, DedupTable *m)
 		return false;
 	return dedup_column_similarity(cat, a, m) >= ORM_TWIN_MIN_SIMILARITY ||
 		columns_within(cat, m, a);
-}
-
-/* The position of column name in t (case ignored), or -1. */
-static int
-column_position(DedupTable *t, const char *name)
-{
-	int			j;
-
-	for (j = 0; j < t->ncols; j++)
-		if (pg_strcasecmp(t->cols[j], name) == 0)
-			return j;
-	return -1;
 }
 
 /* name folded to lower case (ASCII), underscores removed */
