@@ -112,7 +112,9 @@ CREATE VIEW items_old_view AS SELECT * FROM items_old;
 CREATE TABLE items_new (id int PRIMARY KEY);             -- referenced by a live table
 CREATE TABLE live (id int PRIMARY KEY, item_id int REFERENCES items_new);
 CREATE TABLE items_copy (id int PRIMARY KEY);            -- in a publication
+SET client_min_messages = error;  -- not the wal_level warning, worded otherwise on 17
 CREATE PUBLICATION items_pub FOR TABLE items_copy;
+RESET client_min_messages;
 CREATE TABLE items_tmp (id int PRIMARY KEY);             -- a rule on another table reads it
 CREATE TABLE audit (id int);
 CREATE RULE audit_items AS ON INSERT TO audit DO ALSO SELECT * FROM items_tmp;

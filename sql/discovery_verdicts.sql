@@ -163,6 +163,36 @@ SELECT * FROM groups();
 SELECT dedup.drop_if_empty('events');
 DROP TABLE events, events_old;
 
+-- 8. A leftover whose columns drifted: a name that is the base name plus
+--    affixes only leftovers carry, sharing some columns with it, is
+--    proposed as weak evidence with what to check, never "safe"; merge
+--    tools never take it as a look-alike.  Not grouped: a table that shares
+--    no column (or only a bare id key) with the base, one that refers to
+--    it by name (a child), one a foreign key links to it, and an affix a
+--    live table may carry (_archive, _v2).
+CREATE TABLE plans (plan_id uuid PRIMARY KEY, name text, price numeric, period text);
+INSERT INTO plans VALUES ('00000000-0000-0000-0000-000000000001', 'pro', 10, 'month');
+CREATE TABLE v1_plans (plan_id int, name text, price_cents int);         -- older version, rows
+INSERT INTO v1_plans VALUES (1, 'pro', 1000);
+CREATE TABLE plans_old_2023 (plan_id int, label text, amount numeric);   -- only the key named after it
+CREATE TABLE plans_bak (id int, name text, cents int);                   -- a backup that drifted
+CREATE TABLE plans_tmp (x int, y text);                                  -- shares nothing
+CREATE TABLE plans_orig (plan_id uuid REFERENCES plans, note text);      -- a foreign key links them
+CREATE TABLE plans_archive (plan_id uuid, label text, amount numeric);   -- may be live
+CREATE TABLE plans_v2 (plan_id uuid, label text, amount numeric);        -- may be live
+CREATE TABLE sensor (id int PRIMARY KEY, name text, created_at timestamptz);
+CREATE TABLE sensor_temp (id int PRIMARY KEY, sensor_id int, celsius real, created_at timestamptz);
+CREATE TABLE sensor_copy (id int PRIMARY KEY, celsius real);             -- only a bare id
+SELECT * FROM groups();
+SELECT * FROM evidence('v1_plans');
+SELECT duplicate, safe_to_drop, strength, verdict FROM dedup.find_empty_duplicates('{public}');
+SELECT tbl AS not_grouped FROM dedup.inventory('{public}') i
+ WHERE NOT EXISTS (SELECT 1 FROM dedup.duplicate_groups('{public}') g WHERE g.tbl = i.tbl)
+ ORDER BY 1::text;
+SELECT step, action, target, detail FROM dedup.merge_members('plans', extension => NULL);
+DROP TABLE plans_orig, plans, v1_plans, plans_old_2023, plans_bak, plans_tmp, plans_archive,
+  plans_v2, sensor, sensor_temp, sensor_copy;
+
 -- Signs of use: scans recorded by the statistics (dedup's own reads are
 -- not counted), views and function bodies.
 CREATE TABLE reports (id int PRIMARY KEY, title text);

@@ -48,3 +48,16 @@ SET client_min_messages = warning;
 \set plant '{public.website,public.report,public.session_replay}'
 \set leftovers '{public._event_old,public.v1_account,public.v1_website,public.v1_session,public.v1_pageview,public.v1_event,public.v1_event_data,public.v1_prisma_migrations}'
 \i :one
+-- umami's v1 tables whose columns drifted from the live v2 ones (NOTES.md:
+-- "pairs a tool should propose") are grouped with the live table as keeper,
+-- weak, with a verdict that says to compare them, never "safe"
+SELECT tbl, keeper, role, strength, row_count, verdict FROM dedup.duplicate_groups()
+ WHERE tbl IN ('v1_website'::regclass, 'v1_event_data'::regclass) ORDER BY tbl::text;
+SELECT v.tbl AS drifted_leftover_not_proposed
+  FROM (VALUES ('v1_website', 'website'), ('v1_event_data', 'event_data')) v(tbl, keeper)
+ WHERE NOT EXISTS (SELECT 1 FROM dedup.duplicate_groups() g
+                    WHERE g.tbl = v.tbl::regclass AND g.keeper = v.keeper::regclass
+                      AND g.role = 'duplicate' AND g.strength = 'weak'
+                      AND g.verdict LIKE '%dedup.compare_tables(%' AND g.verdict NOT LIKE '%safe%');
+SELECT duplicate AS drifted_leftover_safe FROM dedup.find_empty_duplicates()
+ WHERE duplicate IN ('v1_website'::regclass, 'v1_event_data'::regclass) AND safe_to_drop;

@@ -9,6 +9,14 @@ CREATE EXTENSION dedup;
 -- Backup names end in the date: show them with <date> instead.
 CREATE FUNCTION pg_temp.undated(r regclass) RETURNS text LANGUAGE sql
   AS $$ SELECT regexp_replace(r::text, '_[0-9]{8}(_[0-9]+)?$', '_<date>\1') $$;
+-- A table's ACL the same on PostgreSQL 15 and 17: each grantee's privileges
+-- as ALL, or ALL less those it lacks (17 adds MAINTAIN, m, to ALL; a lost
+-- MAINTAIN shows as a missing m).
+CREATE FUNCTION pg_temp.acl(a aclitem[]) RETURNS text LANGUAGE sql AS $$
+  SELECT string_agg(regexp_replace(i::text, '=\w*/', '=ALL' || coalesce('-' || nullif(translate(
+           substring((acldefault('r', 10))[1]::text from '=(\w*)/'), substring(i::text from '=(\w*)/'), ''), ''), '') || '/'),
+         ',' ORDER BY n)
+    FROM unnest(a) WITH ORDINALITY AS u(i, n) $$;
 
 -- backup_table: default name, verified count and fingerprint, journaled.
 SELECT dedup.backup_table('members') AS mb \gset
@@ -51,7 +59,7 @@ SELECT pg_temp.undated(b), octet_length(b::text) FROM dedup.backup_table('aaaaaa
 -- No one gains access: Supabase gives anon and authenticated every new
 -- table in public; a backup has no grant but the owner's, and RLS with no
 -- policy, whatever the source allowed.
-SELECT pg_temp.undated(oid::regclass), relacl, relrowsecurity, relforcerowsecurity
+SELECT pg_temp.undated(oid::regclass), pg_temp.acl(relacl) AS acl, relrowsecurity, relforcerowsecurity
   FROM pg_class WHERE oid IN ('members'::regclass, :'mb'::regclass, 'members_bak'::regclass,
                               'projects_before_merge'::regclass) ORDER BY 1;
 SET ROLE anon;

@@ -51,7 +51,9 @@ COMMENT ON CONSTRAINT "Rich ""Table""_qty_check" ON "Rich ""Table""" IS 'never n
 COMMENT ON INDEX rich_lower_idx IS 'lookup';
 COMMENT ON TRIGGER rich_touch ON "Rich ""Table""" IS 'touches';
 COMMENT ON POLICY rich_read ON "Rich ""Table""" IS 'readers';
+SET client_min_messages = error;  -- not the wal_level warning, worded otherwise on 17
 CREATE PUBLICATION rich_pub FOR TABLE "Rich ""Table""" (id, code) WHERE (qty > 0) WITH (publish = 'insert');
+SET client_min_messages = warning;
 ALTER TABLE "Rich ""Table""" OWNER TO undo_owner;
 -- sequences have moved on: their positions must come back
 INSERT INTO "Rich ""Table""" (code, qty, price) VALUES ('a', 1, 1), ('b', 2, 2);

@@ -8,12 +8,13 @@
  * every partition), straight from the table's heap into the new backup.
  * The backup was created in this transaction and nobody else can see it,
  * so its pages are built in local memory, WAL-logged whole and written to
- * storage directly, as CLUSTER does (on PostgreSQL 17, through the
- * multi-insert path COPY uses).  Each row is fingerprinted as it is read
- * from the table, and again as it is decoded from the backup's page image
- * just before that page is written (or, through the multi-insert path, as
- * the backup is read back).  Only matching counts and fingerprints make a
- * backup; they go to the journal.
+ * storage directly, as CLUSTER does (the bulk writer of compat.h: 17's
+ * bulk-write API, or the same done by hand before 17).  Each row is
+ * fingerprinted as it is read from the table, and again as it is decoded
+ * from the backup's page image just before that page is written (or, for a
+ * table access method other than heap, through the multi-insert path COPY
+ * uses, as the backup is read back).  Only matching counts and
+ * fingerprints make a backup; they go to the journal.
  *
  * A backup never lets a role read or write rows it could not before: it is
  * owned by the table's owner, every privilege on it is revoked (Supabase's
@@ -27,7 +28,6 @@
 #include "access/heapam.h"
 #include "access/heaptoast.h"
 #include "access/htup_details.h"
-#include "access/xloginsert.h"
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -45,7 +45,6 @@
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
 #include "storage/lmgr.h"
-#include "storage/smgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -64,19 +63,19 @@ PG_FUNCTION_INFO_V1(dedup_restore_backup);
 
 #define COPY_BATCH 1000
 
-#if DEDUP_BULK_WRITE
 /*
  * Pages of a relation created in this transaction, built in local memory
- * and written straight to storage, as CLUSTER's rewriteheap does: nobody
- * else can see the relation before we commit, each page is WAL-logged whole
- * (when the relation needs WAL) and the file is synced before commit, so
- * the shared buffer pool is not needed at all.
+ * and written straight to storage through the bulk writer (compat.h), as
+ * CLUSTER's rewriteheap does: nobody else can see the relation before we
+ * commit, each page is WAL-logged whole (when the relation needs WAL) and
+ * the file reaches disk before it could be needed, so the shared buffer
+ * pool is not used at all.
  */
 typedef struct PageWriter
 {
 	Relation	rel;
-	PGAlignedBlock page;
-	bool		valid;
+	DedupBulkWriter *bulk;
+	DedupBulkBuffer buf;		/* the page being built, or NULL */
 	BlockNumber blkno;
 	TransactionId xid;
 	CommandId	cid;
@@ -95,11 +94,12 @@ typedef struct PageWriter
 static void
 pw_flush(PageWriter *w)
 {
-	Page		page = (Page) w->page.data;
+	Page		page;
 	OffsetNumber off;
 
-	if (!w->valid)
+	if (w->buf == NULL)
 		return;
+	page = (Page) w->buf->data;
 	for (off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); off++)
 	{
 		ItemId		iid = PageGetItemId(page, off);
@@ -112,12 +112,10 @@ pw_flush(PageWriter *w)
 		heap_deform_tuple(&tup, RelationGetDescr(w->rel), w->values, w->isnull);
 		dedup_fp_add_row(&w->written, w->fpcols, w->values, w->isnull);
 	}
-	if (RelationNeedsWAL(w->rel))
-		log_newpage(DEDUP_RELFILE(w->rel), MAIN_FORKNUM, w->blkno, page, true);
-	PageSetChecksumInplace(page, w->blkno);
-	smgrextend(RelationGetSmgr(w->rel), MAIN_FORKNUM, w->blkno, (char *) page, true);
+	/* the bulk writer WAL-logs, checksums, writes and frees the page */
+	dedup_bulk_write(w->bulk, w->blkno, w->buf);
+	w->buf = NULL;
 	w->blkno++;
-	w->valid = false;
 }
 
 /* Set a tuple header as heap_insert would for a new row of this writer. */
@@ -140,7 +138,7 @@ pw_stamp(PageWriter *w, HeapTupleHeader td)
 static void
 pw_insert(PageWriter *w, HeapTuple tup, bool owned)
 {
-	Page		page = (Page) w->page.data;
+	Page		page;
 	HeapTuple	stored = tup;
 	HeapTuple	copy = NULL;
 	OffsetNumber off;
@@ -160,13 +158,14 @@ pw_insert(PageWriter *w, HeapTuple tup, bool owned)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("row is too big: size %zu, maximum size %zu", len, MaxHeapTupleSize)));
-	if (w->valid && len + w->reserve > PageGetHeapFreeSpace(page))
+	if (w->buf && len + w->reserve > PageGetHeapFreeSpace((Page) w->buf->data))
 		pw_flush(w);
-	if (!w->valid)
+	if (w->buf == NULL)
 	{
-		PageInit(page, BLCKSZ, 0);
-		w->valid = true;
+		w->buf = dedup_bulk_get_buf(w->bulk);
+		PageInit((Page) w->buf->data, BLCKSZ, 0);
 	}
+	page = (Page) w->buf->data;
 	off = PageAddItem(page, (Item) stored->t_data, stored->t_len, InvalidOffsetNumber, false, true);
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "dedup: could not add a row to a page of \"%s\"", RelationGetRelationName(w->rel));
@@ -179,15 +178,14 @@ pw_insert(PageWriter *w, HeapTuple tup, bool owned)
 		heap_freetuple(copy);
 }
 
+/* Write the last page; the file is synced or registered for sync. */
 static void
 pw_finish(PageWriter *w)
 {
 	pw_flush(w);
-	/* pages bypassed shared buffers: a checkpoint since would not have synced them */
-	if (RelationNeedsWAL(w->rel))
-		smgrimmedsync(RelationGetSmgr(w->rel), MAIN_FORKNUM);
+	dedup_bulk_finish(w->bulk);
+	w->bulk = NULL;
 }
-#endif							/* DEDUP_BULK_WRITE */
 
 /*
  * The n-th default name of a backup of relname: "<table>_backup_<suffix>",
@@ -246,13 +244,14 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *wr
 	bool		identity;
 	int			nbuf = 0;
 	int			i;
-#if DEDUP_BULK_WRITE
 	PageWriter	writer;
 	bool		bulk = dst->rd_rel->relam == HEAP_TABLE_AM_OID &&
 		RelationGetNumberOfBlocks(dst) == 0;
 
 	memset(&writer, 0, sizeof(writer));
 	writer.rel = dst;
+	if (bulk)
+		writer.bulk = dedup_bulk_start(dst);
 	writer.xid = GetCurrentTransactionId();
 	writer.cid = cid;
 	writer.reserve = RelationGetTargetPageFreeSpace(dst, HEAP_DEFAULT_FILLFACTOR);
@@ -265,7 +264,6 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *wr
 			all[i] = i + 1;
 		writer.fpcols = dedup_fp_columns(ddesc, all, natts);
 	}
-#endif
 	memset(written, 0, sizeof(*written));
 
 	members = src->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ?
@@ -317,7 +315,6 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *wr
 			CHECK_FOR_INTERRUPTS();
 			slot_getsomeattrs(in, maxatt);
 			dedup_fp_add_row(fp, fpcols, in->tts_values, in->tts_isnull);
-#if DEDUP_BULK_WRITE
 			if (bulk && identity)
 			{
 				bool		should_free;
@@ -329,7 +326,6 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *wr
 					heap_freetuple(tup);
 				continue;
 			}
-#endif
 			if (identity)
 				tup = ExecCopySlotHeapTuple(in);
 			else
@@ -341,14 +337,12 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *wr
 				}
 				tup = heap_form_tuple(ddesc, values, nulls);
 			}
-#if DEDUP_BULK_WRITE
 			if (bulk)
 			{
 				pw_insert(&writer, tup, true);
 				heap_freetuple(tup);
 				continue;
 			}
-#endif
 			if (slots[nbuf] == NULL)
 				slots[nbuf] = MakeSingleTupleTableSlot(ddesc, &TTSOpsHeapTuple);
 			ExecStoreHeapTuple(tup, slots[nbuf], true);
@@ -370,14 +364,12 @@ copy_rows(Relation src, Relation dst, DedupFingerprint *fp, DedupFingerprint *wr
 		for (i = 0; i < nbuf; i++)
 			ExecClearTuple(slots[i]);
 	}
-#if DEDUP_BULK_WRITE
 	if (bulk)
 	{
 		pw_finish(&writer);
 		*written = writer.written;
 	}
 	else
-#endif
 	{
 		/* rows went through the table AM: read them back */
 		CommandCounterIncrement();

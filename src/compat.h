@@ -96,16 +96,134 @@ dedup_relation_path(Oid spc, Oid filenode, bool own_temp, ForkNumber fork)
 }
 
 /*
- * Writing a new relation's pages straight to storage (as CLUSTER does):
- * log_newpage() takes the relation's RelFileNode before 16 and its
- * RelFileLocator from 16 on.  From 17 on the smgr sync API changed and
- * backups use the multi-insert path instead.
+ * Writing a new relation's pages straight to storage, outside shared
+ * buffers, as CLUSTER and index builds do (the relation was created in this
+ * transaction and nobody else can see it):
+ *
+ *	 DedupBulkWriter *bw = dedup_bulk_start(rel);
+ *	 DedupBulkBuffer buf = dedup_bulk_get_buf(bw);	 -- one page, I/O-aligned
+ *	 ... build the page in buf->data ...
+ *	 dedup_bulk_write(bw, blkno, buf);				 -- takes buf; blocks in order
+ *	 dedup_bulk_finish(bw);							 -- before commit
+ *
+ * PostgreSQL 17 has exactly this API (storage/bulk_write.h).  Before 17 it
+ * is done here the way 17 does it: pages are WAL-logged whole, 32 to a WAL
+ * record, and written with smgrextend(); the file then reaches disk through
+ * the next checkpoint, unless a checkpoint started while we wrote (its redo
+ * point is past some of our WAL, so it must not miss our pages): then it is
+ * synced at once.  The last page written to each segment, and the very last
+ * page, are written with skipFsync = false, which registers that segment's
+ * sync with the checkpointer; every registration precedes the redo-point
+ * check, so a checkpoint that starts later syncs them.  From 16 on the page
+ * given to smgrextend() must be I/O-aligned (PGIOAlignedBlock).
  */
-#define DEDUP_BULK_WRITE (PG_VERSION_NUM < 170000)
-#if PG_VERSION_NUM >= 160000
-#define DEDUP_RELFILE(rel) (&(rel)->rd_locator)
+#if PG_VERSION_NUM >= 170000
+#include "storage/bulk_write.h"
+
+typedef BulkWriteState DedupBulkWriter;
+typedef BulkWriteBuffer DedupBulkBuffer;
+
+#define dedup_bulk_start(rel) smgr_bulk_start_rel((rel), MAIN_FORKNUM)
+#define dedup_bulk_get_buf(bw) smgr_bulk_get_buf(bw)
+#define dedup_bulk_write(bw, blkno, buf) smgr_bulk_write((bw), (blkno), (buf), true)
+#define dedup_bulk_finish(bw) smgr_bulk_finish(bw)
 #else
+#include "access/xlog.h"
+#include "access/xloginsert.h"
+#include "storage/bufpage.h"
+#include "utils/rel.h"
+
+#if PG_VERSION_NUM >= 160000
+typedef PGIOAlignedBlock *DedupBulkBuffer;
+#define DEDUP_RELFILE(rel) (&(rel)->rd_locator)
+#define DEDUP_ALLOC_BLOCK(cxt) \
+	((DedupBulkBuffer) MemoryContextAllocAligned((cxt), BLCKSZ, PG_IO_ALIGN_SIZE, 0))
+#else
+typedef PGAlignedBlock *DedupBulkBuffer;
 #define DEDUP_RELFILE(rel) (&(rel)->rd_node)
+#define DEDUP_ALLOC_BLOCK(cxt) ((DedupBulkBuffer) MemoryContextAlloc((cxt), BLCKSZ))
+#endif
+
+#define DEDUP_BULK_BATCH 32
+
+typedef struct DedupBulkWriter
+{
+	Relation	rel;
+	bool		use_wal;
+	XLogRecPtr	start_redo;		/* the redo point when we began */
+	MemoryContext cxt;
+	int			npending;
+	BlockNumber blknos[DEDUP_BULK_BATCH];
+	Page		pages[DEDUP_BULK_BATCH];
+} DedupBulkWriter;
+
+static inline DedupBulkWriter *
+dedup_bulk_start(Relation rel)
+{
+	DedupBulkWriter *bw = palloc0(sizeof(DedupBulkWriter));
+
+	bw->rel = rel;
+	bw->use_wal = RelationNeedsWAL(rel);
+	bw->start_redo = GetRedoRecPtr();
+	bw->cxt = CurrentMemoryContext;
+	return bw;
+}
+
+static inline DedupBulkBuffer
+dedup_bulk_get_buf(DedupBulkWriter *bw)
+{
+	return DEDUP_ALLOC_BLOCK(bw->cxt);
+}
+
+/* WAL-log and write the pending pages; last: these end the relation */
+static inline void
+dedup_bulk_flush(DedupBulkWriter *bw, bool last)
+{
+	int			i;
+
+	if (bw->npending == 0)
+		return;
+	if (bw->use_wal)
+		log_newpages(DEDUP_RELFILE(bw->rel), MAIN_FORKNUM, bw->npending,
+					 bw->blknos, bw->pages, true);
+	for (i = 0; i < bw->npending; i++)
+	{
+		BlockNumber blkno = bw->blknos[i];
+		bool		ends_segment = (blkno + 1) % RELSEG_SIZE == 0 ||
+			(last && i == bw->npending - 1);
+
+		PageSetChecksumInplace(bw->pages[i], blkno);
+		smgrextend(RelationGetSmgr(bw->rel), MAIN_FORKNUM, blkno,
+				   (char *) bw->pages[i], !ends_segment);
+		pfree(bw->pages[i]);
+	}
+	bw->npending = 0;
+}
+
+static inline void
+dedup_bulk_write(DedupBulkWriter *bw, BlockNumber blkno, DedupBulkBuffer buf)
+{
+	if (bw->npending == DEDUP_BULK_BATCH)
+		dedup_bulk_flush(bw, false);
+	bw->blknos[bw->npending] = blkno;
+	bw->pages[bw->npending] = (Page) buf->data;
+	bw->npending++;
+}
+
+static inline void
+dedup_bulk_finish(DedupBulkWriter *bw)
+{
+	dedup_bulk_flush(bw, true);
+	/*
+	 * Not WAL-logged (temporary, or wal_level = minimal, where commit syncs
+	 * the new relation): nothing more to do.  WAL-logged, and a checkpoint
+	 * began since we started: it may have run its syncs before our writes,
+	 * and crash recovery would start past our WAL, so sync now.
+	 */
+	if (bw->use_wal && bw->start_redo != GetRedoRecPtr())
+		smgrimmedsync(RelationGetSmgr(bw->rel), MAIN_FORKNUM);
+	pfree(bw);
+}
 #endif
 
 /* The time of a relation's last scan: the statistics keep it from 16 on. */

@@ -130,6 +130,7 @@ typedef struct DedupTable
 	DedupRole	role;
 	int			extends;		/* index of the table whose PK our PK references, or -1 */
 	bool		orm_twin;		/* its name is an ORM twin of another member's */
+	bool		drifted;		/* joined as a leftover whose columns drifted (weak) */
 	int			nextensions;	/* tables of its schema whose PK references its PK */
 	struct DedupBackupInfo *journaled;	/* taken by dedup.backup_table, or NULL */
 	bool		is_backup;		/* journaled, or named as a backup */

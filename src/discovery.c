@@ -201,8 +201,9 @@ dedup_find_empty_duplicates(PG_FUNCTION_ARGS)
 /*
  * For the changing functions (merge_members, unpartition): the other
  * members of keeper's duplicate group that are copies of it (never an
- * extension, and never the keeper itself, whichever member discovery would
- * keep), in name order, from the same grouping rules as
+ * extension, never a leftover joined with drifted columns, which is only
+ * proposed for a check, and never the keeper itself, whichever member
+ * discovery would keep), in name order, from the same grouping rules as
  * dedup.duplicate_groups().
  */
 List *
@@ -238,7 +239,7 @@ dedup_group_duplicates(Oid keeper)
 	{
 		DedupTable *t = &cat->tables[idx[i]];
 
-		if (t->group_id == k->group_id && t != k &&
+		if (t->group_id == k->group_id && t != k && !t->drifted &&
 			(t->role == DEDUP_ROLE_DUPLICATE || t->role == DEDUP_ROLE_KEEPER))
 			out = lappend_oid(out, t->relid);
 	}

@@ -9,7 +9,9 @@
  *	 - names: tables of one schema whose names reduce to the same stem
  *	   (naming.c) join the family's base name when their columns agree
  *	   (similarity >= 0.5 or a subset: may_join); a bare copy number ("t2")
- *	   joins its base name with the same columns;
+ *	   joins its base name with the same columns; a name that is the base
+ *	   name plus affixes only leftovers carry joins it with drifted
+ *	   columns too, as weak evidence (drifted_leftover);
  *	 - ORM twins "<app>_<model>" whose model part matches another table's
  *	   stem, with column similarity >= 0.5;
  *	 - no edge joins two tables that a foreign key links or whose primary
@@ -120,6 +122,18 @@ dedup_role_name(DedupRole role)
 	return NULL;
 }
 
+/* The position of column name in t (case ignored), or -1. */
+static int
+column_position(DedupTable *t, const char *name)
+{
+	int			j;
+
+	for (j = 0; j < t->ncols; j++)
+		if (pg_strcasecmp(t->cols[j], name) == 0)
+			return j;
+	return -1;
+}
+
 /*
  * Column-name similarity: the Jaccard index of the two sets of column
  * names, compared case-insensitively.
@@ -128,20 +142,15 @@ float4
 dedup_column_similarity(DedupCatalog *cat, DedupTable *a, DedupTable *b)
 {
 	int			shared = 0;
-	int			i,
-				j;
+	int			i;
 
 	dedup_load_columns(cat, a);
 	dedup_load_columns(cat, b);
 	if (a->ncols + b->ncols == 0)
 		return 1.0;
 	for (i = 0; i < a->ncols; i++)
-		for (j = 0; j < b->ncols; j++)
-			if (pg_strcasecmp(a->cols[i], b->cols[j]) == 0)
-			{
-				shared++;
-				break;
-			}
+		if (column_position(b, a->cols[i]) >= 0)
+			shared++;
 	return (float4) shared / (float4) (a->ncols + b->ncols - shared);
 }
 
@@ -227,12 +236,9 @@ copy_conflict(DedupCatalog *cat, DedupTable *a, DedupTable *b)
 static bool
 column_in(DedupTable *a, int i, DedupTable *b)
 {
-	int			j;
+	int			j = column_position(b, a->cols[i]);
 
-	for (j = 0; j < b->ncols; j++)
-		if (pg_strcasecmp(a->cols[i], b->cols[j]) == 0)
-			return a->coltypes[i] == b->coltypes[j];
-	return false;
+	return j >= 0 && a->coltypes[i] == b->coltypes[j];
 }
 
 /* Every column of a is in b with the same type. */
@@ -269,6 +275,99 @@ may_join(DedupCatalog *cat, DedupTable *a, DedupTable *m)
 		return false;
 	return dedup_column_similarity(cat, a, m) >= ORM_TWIN_MIN_SIMILARITY ||
 		columns_within(cat, m, a);
+}
+
+/* name folded to lower case (ASCII), underscores removed */
+static char *
+squeezed(const char *name)
+{
+	char	   *s = palloc(strlen(name) + 1);
+	int			n = 0;
+
+	for (; *name; name++)
+		if (*name != '_')
+			s[n++] = pg_ascii_tolower((unsigned char) *name);
+	s[n] = '\0';
+	return s;
+}
+
+/*
+ * Does column name refer to table b by name: "<b>_id" or "<b>id", b in
+ * singular or plural ("sensor_id", "categoryId" for "categories")?
+ */
+static bool
+names_reference_to(const char *name, DedupTable *b)
+{
+	char	   *s = pstrdup(name);
+	int			len = strlen(s);
+	int			i;
+
+	for (i = 0; i < len; i++)
+		s[i] = pg_ascii_tolower((unsigned char) s[i]);
+	if (len < 3 || strcmp(s + len - 2, "id") != 0)
+		return false;
+	len -= 2;
+	if (s[len - 1] == '_')
+		len--;
+	return len > 0 && strcmp(dedup_orm_key(s, len), b->ormkey) == 0;
+}
+
+/* Is column name one of t's primary key columns (case ignored)? */
+static bool
+in_primary_key(DedupTable *t, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < t->npk; i++)
+		if (pg_strcasecmp(t->pk[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * May m join the base-named table a as a leftover whose columns drifted,
+ * though may_join() refused it?  Weak evidence only (copy_strength), never
+ * safe to drop.  All of these must hold:
+ *	 - a carries no affix, and every affix of m says "copy": leftover, date,
+ *	   backup, first version ("v1_website", "orders_old_2023"); not an
+ *	   affix a live table also carries (_new, _archive, _v2);
+ *	 - nothing rules them out (copy_conflict: a foreign key links them, or
+ *	   their primary keys are on different columns);
+ *	 - m does not refer to a by name: a column "<a>_id" that a lacks makes
+ *	   m a child of a ("sensor_temp" readings with sensor_id), not a copy;
+ *	 - they share at least one column that says something: any shared
+ *	   column but a primary key column of a that is not named after a (a
+ *	   bare "id" is in nearly every table; "website_id" of "website" is
+ *	   its identity).
+ * Column types are not compared: an older version may have other types
+ * (integer ids that became uuids).
+ */
+static bool
+drifted_leftover(DedupCatalog *cat, DedupTable *a, DedupTable *m)
+{
+	int			shared = 0;
+	int			i;
+
+	if (a->affixes != 0 || m->affixes == 0 || (m->affixes & ~DEDUP_AFFIX_EXPLICIT) != 0)
+		return false;
+	if (copy_conflict(cat, a, m))
+		return false;
+	dedup_load_columns(cat, a);
+	dedup_load_columns(cat, m);
+	dedup_load_pk(cat, a);
+	for (i = 0; i < m->ncols; i++)
+	{
+		if (column_position(a, m->cols[i]) < 0)
+		{
+			if (names_reference_to(m->cols[i], a))
+				return false;
+			continue;
+		}
+		if (in_primary_key(a, m->cols[i]) && strstr(squeezed(m->cols[i]), a->ormkey) == NULL)
+			continue;
+		shared++;
+	}
+	return shared > 0;
 }
 
 /*
@@ -328,8 +427,19 @@ link_stem_families(DedupCatalog *cat, int *elig, int nelig)
 		if (anchor < 0)
 			anchor = order[lo];
 		for (i = lo; i < hi; i++)
-			if (order[i] != anchor && may_join(cat, &cat->tables[anchor], &cat->tables[order[i]]))
+		{
+			DedupTable *m = &cat->tables[order[i]];
+
+			if (order[i] == anchor)
+				continue;
+			if (may_join(cat, &cat->tables[anchor], m))
 				uf_union(cat, anchor, order[i]);
+			else if (drifted_leftover(cat, &cat->tables[anchor], m))
+			{
+				uf_union(cat, anchor, order[i]);
+				m->drifted = true;
+			}
+		}
 	}
 
 	/* a bare copy number ("t2") joins the base name "t" with the same columns */
@@ -845,6 +955,37 @@ rows_verdict(DedupCatalog *cat, DedupTable *d, DedupTable *k, const char *target
 					" conflicting%s", missing, missing == 1 ? "" : "s", target, conflicts, extra);
 }
 
+/* "shares a, b and c (3 of 14 column names)" of t and k */
+static char *
+shared_columns_phrase(DedupCatalog *cat, DedupTable *t, DedupTable *k)
+{
+	StringInfoData buf;
+	int			n = 0;
+	int			i;
+
+	dedup_load_columns(cat, t);
+	dedup_load_columns(cat, k);
+	initStringInfo(&buf);
+	for (i = 0; i < t->ncols; i++)
+		if (column_position(k, t->cols[i]) >= 0)
+			appendStringInfo(&buf, "%s%s", n++ ? ", " : "", quote_identifier(t->cols[i]));
+	return psprintf("shares %s (%d of %d column names)", n ? buf.data : "nothing", n,
+					t->ncols + k->ncols - n);
+}
+
+/*
+ * What to check about a leftover whose columns drifted from its keeper k's:
+ * "columns differ (36% alike): it may be an older version of k that
+ * drifted; compare with dedup.compare_tables(t, k) before <what>".
+ */
+static char *
+drift_phrase(DedupTable *t, DedupTable *k, const char *what)
+{
+	return psprintf("columns differ (%d%% alike): it may be an older version of %s that drifted; compare with dedup.compare_tables(%s, %s) before %s",
+					Max(1, (int) (t->similarity * 100 + 0.5)), k->qualname,
+					quote_literal_cstr(t->qualname), quote_literal_cstr(k->qualname), what);
+}
+
 const char *
 dedup_strength_name(DedupStrength s)
 {
@@ -871,7 +1012,8 @@ dedup_strength_name(DedupStrength s)
  *			 another name of the same table (ORM twin, case variant, copy
  *			 number, the other of a version pair) with the same columns and
  *			 types;
- *	 weak	 anything else, and whatever copy_conflict() rules out.
+ *	 weak	 anything else, and whatever copy_conflict() rules out; always a
+ *			 leftover joined with drifted columns (drifted_leftover).
  */
 static DedupStrength
 copy_strength(DedupCatalog *cat, DedupTable *t, DedupTable *k, char **why)
@@ -882,6 +1024,12 @@ copy_strength(DedupCatalog *cat, DedupTable *t, DedupTable *k, char **why)
 	if (conflict)
 	{
 		*why = psprintf("not a copy of %s: %s", k->qualname, conflict);
+		return DEDUP_STRENGTH_WEAK;
+	}
+	if (t->drifted)
+	{
+		*why = psprintf("leftover name, but columns drifted from %s: %s",
+						k->qualname, shared_columns_phrase(cat, t, k));
 		return DEDUP_STRENGTH_WEAK;
 	}
 	if (same_columns(cat, t, k))
@@ -945,6 +1093,9 @@ backup_verdict(DedupCatalog *cat, DedupTable *t, DedupTable *k, bool exact)
 						k->qualname);
 	if (t->unknown_reason != DEDUP_KNOWN)
 		rows = psprintf("rows unknown: %s", dedup_unknown_phrase(t->unknown_reason));
+	else if (t->drifted)
+		rows = psprintf("%s, but %s", t->nrows == 0 ? "empty" : "holds rows",
+						drift_phrase(t, k, "relying on it or dropping it"));
 	else if (t->nrows == 0)
 		rows = "empty";
 	else if (exact && k->unknown_reason == DEDUP_KNOWN)
@@ -985,6 +1136,10 @@ set_verdicts(DedupCatalog *cat, bool exact)
 		else if (t->nrows == 0 && unclear)
 			t->verdict = psprintf("empty, but the keeper is not clear-cut: %s; check which one the application uses",
 								  unclear);
+		else if (t->drifted)
+			t->verdict = t->nrows == 0 ?
+				psprintf("empty, but %s", drift_phrase(t, k, "dropping it")) :
+				psprintf("holds rows, but %s", drift_phrase(t, k, "merging or dropping it"));
 		else if (t->nrows == 0 && t->safe_to_drop)
 			t->verdict = "empty: safe to drop";
 		else if (t->nrows == 0)

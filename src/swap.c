@@ -73,7 +73,7 @@ dedup_rebuild_begin(Oid table, List *added)
 
 	rb->table = table;
 	rb->transient = make_new_heap(table, rel->rd_rel->reltablespace, rel->rd_rel->relam,
-								  rel->rd_rel->relpersistence, NoLock);
+								  rel->rd_rel->relpersistence, AccessExclusiveLock);
 	table_close(rel, NoLock);
 	CommandCounterIncrement();
 	rb->transientq = dedup_qualified_name(rb->transient);

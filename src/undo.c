@@ -23,9 +23,11 @@
  *	 merge_members,
  *	 apply            their steps
  *
- * Rows an action wrote are found by the transaction and command that
- * wrote them (xmin, cmin): a row changed or deleted since no longer
- * matches, and then the undo refuses rather than lose that change.  Undo
+ * Rows an action wrote are found by the subtransaction that wrote them
+ * (xmin: each statement that writes rows runs in one of its own, and
+ * merge_extension's rebuild keeps every row's xmin), and their content is
+ * checked: a row changed or deleted since no longer matches, and then the
+ * undo refuses rather than lose that change.  Undo
  * of an entry that a later action depends on (it touched the same tables)
  * is refused too, naming the later entry.  Only the role that acted, or
  * one with its privileges, may undo; everything replayed was written into

@@ -1,6 +1,6 @@
 # Shared helpers for test/bench/*.sh (sourced; never run in CI).
 # Expects PGHOST/PGPORT/PGUSER from test/harness.sh bench.
-PSQL=(/usr/lib/postgresql/${PGVER:-15}/bin/psql -X -q -v ON_ERROR_STOP=1)
+PSQL=("${PGBIN:-/usr/lib/postgresql/${PGVER:-15}/bin}/psql" -X -q -v ON_ERROR_STOP=1)
 
 # time_sql DB SQL: prints the server-side duration of SQL in milliseconds
 time_sql() {
