@@ -899,6 +899,12 @@ CREATE FUNCTION dedup._same_values(VARIADIC "any") RETURNS boolean
 AS 'MODULE_PATHNAME', 'dedup_same_values'
 LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
 
+-- The filter of merge_rows' INSERT: true for a row whose key the keeper
+-- lacks; the others are counted (already present, or a conflict).
+CREATE FUNCTION dedup._merge_row(found boolean, same boolean) RETURNS boolean
+AS 'MODULE_PATHNAME', 'dedup_merge_row'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+
 CREATE FUNCTION dedup.missing_rows(source regclass, keeper regclass, key name[] DEFAULT NULL)
 RETURNS TABLE (status text, row_data jsonb)
 AS 'MODULE_PATHNAME', 'dedup_missing_rows'

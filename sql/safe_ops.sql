@@ -155,9 +155,9 @@ DELETE FROM dedup.journal WHERE id = 1;
 -- EXECUTE on the changing functions is not granted to PUBLIC; every
 -- function pins search_path, except merge_members, a schema-qualified SQL
 -- wrapper whose only work is to resolve the caller's table names with the
--- caller's search_path, and _same_values, a C comparison of its arguments
--- that looks up no name (a SET clause would cost more than the comparison);
--- all are SECURITY INVOKER.
+-- caller's search_path, and _same_values and _merge_row, C functions of
+-- their arguments that look up no name (a SET clause would cost more than
+-- the work); all are SECURITY INVOKER.
 SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute,
        p.prosecdef AS security_definer, p.proconfig
   FROM pg_proc p WHERE p.pronamespace = 'dedup'::regnamespace ORDER BY 1;

@@ -226,8 +226,8 @@ dedup_action_cancel(DedupAction *act)
 }
 
 /*
- * Run stmt, which writes rows, as role as (InvalidOid: the caller) in a
- * subtransaction of its own, and record which (sub)transaction wrote them
+ * Run stmt, which writes rows, as role as (InvalidOid: the caller; see
+ * dedup_exec_as) in a subtransaction of its own, and record which (sub)transaction wrote them
  * and how many.  The rows carry that id as xmin until they are changed, and
  * no other statement of the action shares it: undo selects exactly them by
  * it, and checks their content before it touches them.
@@ -242,14 +242,8 @@ dedup_write_rows(const char *stmt, Oid as, DedupRows *rows)
 	MemoryContextSwitchTo(cxt);
 	PG_TRY();
 	{
-		DedupAs		saved;
-
-		if (OidIsValid(as))
-			dedup_become(as, &saved);
-		rows->count = dedup_exec(stmt);
+		rows->count = OidIsValid(as) ? dedup_exec_as(stmt, as) : dedup_exec(stmt);
 		rows->xid = U64FromFullTransactionId(GetCurrentFullTransactionId());
-		if (OidIsValid(as))
-			dedup_unbecome(&saved);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(cxt);
 		CurrentResourceOwner = owner;

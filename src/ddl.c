@@ -19,7 +19,10 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "tcop/dest.h"
+#include "tcop/tcopprot.h"
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -406,6 +409,54 @@ spi_run(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls
 	if (rc < 0)
 		elog(ERROR, "dedup: could not run \"%s\": %s", sql, SPI_result_code_string(rc));
 	return rc;
+}
+
+/*
+ * Run one statement that writes rows as role as, planned as the caller:
+ * names are looked up (and schema dedup's functions found) with the
+ * caller's rights, while every table and function is checked against, and
+ * every trigger, default and constraint runs as, role as, inside a
+ * security-restricted operation.  The plan is executed at once, never
+ * cached, so it is never parsed again under role as (which may have no
+ * right to use schema dedup).  Reads with a snapshot taken now.  Returns
+ * the number of rows written.
+ */
+int64
+dedup_exec_as(const char *sql, Oid as)
+{
+	List	   *raw;
+	List	   *queries;
+	PlannedStmt *plan;
+	QueryDesc  *qd;
+	Snapshot	snap;
+	DedupAs		saved;
+	int64		n;
+
+	check_own_schema();
+	raw = pg_parse_query(sql);
+	if (list_length(raw) != 1)
+		elog(ERROR, "dedup: expected one statement: %s", sql);
+	queries = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
+	if (list_length(queries) != 1)
+		elog(ERROR, "dedup: a statement rewritten into several cannot be run this way: %s", sql);
+	plan = pg_plan_query(linitial_node(Query, queries), sql, 0, NULL);
+
+	CommandCounterIncrement();
+	dedup_become(as, &saved);
+	snap = GetLatestSnapshot();
+	PushActiveSnapshot(snap);
+	UpdateActiveSnapshotCommandId();
+	qd = CreateQueryDesc(plan, sql, GetActiveSnapshot(), InvalidSnapshot, None_Receiver, NULL, NULL, 0);
+	ExecutorStart(qd, 0);
+	ExecutorRun(qd, ForwardScanDirection, 0, true);
+	n = (int64) qd->estate->es_processed;
+	ExecutorFinish(qd);
+	ExecutorEnd(qd);
+	FreeQueryDesc(qd);
+	PopActiveSnapshot();
+	dedup_unbecome(&saved);
+	CommandCounterIncrement();
+	return n;
 }
 
 /* Run one statement; returns the number of rows it processed. */

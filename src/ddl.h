@@ -158,6 +158,7 @@ extern char *dedup_quoted_list(List *names);
 extern char *dedup_quoted_list_prefixed(List *names, const char *prefix);
 extern Oid	dedup_lookup_relation(const char *qualname);
 extern int64 dedup_exec(const char *sql);
+extern int64 dedup_exec_as(const char *sql, Oid as);
 extern char *dedup_query_value(const char *sql, int nargs, Oid *types, Datum *values);
 extern char *dedup_query_value_nulls(const char *sql, int nargs, Oid *types, Datum *values,
 									 const char *nulls);

@@ -68,6 +68,11 @@
 PG_FUNCTION_INFO_V1(dedup_missing_rows);
 PG_FUNCTION_INFO_V1(dedup_merge_rows);
 PG_FUNCTION_INFO_V1(dedup_same_values);
+PG_FUNCTION_INFO_V1(dedup_merge_row);
+
+/* What dedup._merge_row() saw of the rows whose key the keeper holds. */
+static int64 tally_present = 0;
+static int64 tally_conflicts = 0;
 
 #define FETCH_BATCH 1000
 
@@ -158,6 +163,27 @@ dedup_same_values(PG_FUNCTION_ARGS)
 			PG_RETURN_BOOL(false);
 	}
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * dedup._merge_row(found boolean, same boolean) RETURNS boolean
+ *
+ * The filter of merge_rows' one INSERT ... SELECT over source LEFT JOIN
+ * keeper: true (insert it) for a source row whose key the keeper lacks;
+ * for the others false, counting them as already present (same: the
+ * keeper holds the same stored values) or in conflict.  One pass both
+ * decides and counts.
+ */
+Datum
+dedup_merge_row(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || !PG_GETARG_BOOL(0))
+		PG_RETURN_BOOL(true);
+	if (!PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
+		tally_present++;
+	else
+		tally_conflicts++;
+	PG_RETURN_BOOL(false);
 }
 
 /* "NAME" of the equality operator of a type, qualified: OPERATOR(s.=). */
@@ -511,32 +537,26 @@ count_of(const char *sql)
 }
 
 /*
- * Count the source rows whose key the keeper holds, with the same stored
- * values or not, then insert those whose key it lacks (as the keeper's
- * owner).  Both tables are locked against writers, so both statements read
- * the same rows; the count, which runs no code of the tables' (only the key
- * type's equality), runs as the caller and may use parallel workers.
- * Records in rows which transaction wrote the rows (undo finds them by it).
+ * Insert the source rows whose key the keeper lacks, as the keeper's owner,
+ * and count those whose key it holds, with the same stored values or not:
+ * one statement, one join read after the locks (planned as the caller, run
+ * as the owner: dedup_exec_as).  Records in rows which subtransaction wrote
+ * the rows (undo finds them by it).
  */
 static void
 insert_missing(MergePlan *p, MergeResult *r, DedupRows *rows, List **sql)
 {
-	char	   *count;
 	char	   *stmt;
-	char	  **row;
-
-	count = psprintf("SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE %s)"
-					 "  FROM %s s JOIN %s k ON %s",
-					 p->same, p->sq, p->kq, p->keymatch);
-	row = (char **) linitial(dedup_query_rows(count, 0, NULL, NULL));
-	r->present = pg_strtoint64(row[1]);
-	r->conflicts = pg_strtoint64(row[0]) - r->present;
 
 	stmt = psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE"
-					" SELECT %s FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s)",
-					p->kq, p->inscols, p->selcols, p->sq, p->kq, p->keymatch);
+					" SELECT %s FROM %s s LEFT JOIN %s k ON %s"
+					" WHERE dedup._merge_row(k.ctid IS NOT NULL, %s)",
+					p->kq, p->inscols, p->selcols, p->sq, p->kq, p->keymatch, p->same);
+	tally_present = tally_conflicts = 0;
 	dedup_write_rows(stmt, p->owner, rows);
 	r->inserted = rows->count;
+	r->present = tally_present;
+	r->conflicts = tally_conflicts;
 	*sql = lappend(*sql, stmt);
 }
 
