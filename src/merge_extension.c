@@ -47,6 +47,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "commands/tablecmds.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -240,6 +241,24 @@ check_merge(ExtMerge *m)
 	m->owner = dedup_check_same_owner(m->ext, m->base);
 	dedup_check_mergeable(m->base);
 	dedup_check_mergeable(m->ext);
+
+	/*
+	 * The base's rows move to new places (ctids) and the extension goes:
+	 * nothing of this session may still point at them, as CLUSTER requires.
+	 * An AFTER trigger event queued for later (a DEFERRABLE foreign key or
+	 * constraint trigger) names its row by ctid, and would check another
+	 * row at commit; an open cursor would go on reading, or UPDATE ...
+	 * WHERE CURRENT OF would change, a row that is not the one it fetched.
+	 */
+	{
+		Relation	r = table_open(m->base, NoLock);
+
+		CheckTableNotInUse(r, "merge into");
+		table_close(r, NoLock);
+		r = table_open(m->ext, NoLock);
+		CheckTableNotInUse(r, "merge");
+		table_close(r, NoLock);
+	}
 	m->bq = dedup_qualified_name(m->base);
 	m->eq = dedup_qualified_name(m->ext);
 	m->bname = get_rel_name(m->base);
