@@ -87,6 +87,24 @@ FETCH c;
 SELECT * FROM dedup.merge_extension('sw_deferred', 'sw_deferred_ext', compat_view => false);
 ROLLBACK;
 
+-- take_extension replaces base values that foreign keys reference: another
+-- table's, and one of the extension's own that comes over.  The rows that
+-- referenced 'alice' would reference nothing, under constraints marked
+-- valid.  keep_base changes no base value and goes through.
+CREATE TABLE sw_people (id int PRIMARY KEY, name text UNIQUE);
+CREATE TABLE sw_mentions (x int, name text REFERENCES sw_people (name));
+CREATE TABLE sw_people_ext (id int PRIMARY KEY REFERENCES sw_people, name text,
+                            ref_name text REFERENCES sw_people (name));
+INSERT INTO sw_people VALUES (1, 'alice'), (2, 'bob');
+INSERT INTO sw_mentions VALUES (1, 'alice');
+INSERT INTO sw_people_ext VALUES (1, 'alicia', 'alice'), (2, 'bob', 'alice');
+SELECT * FROM dedup.merge_extension('sw_people', 'sw_people_ext', on_conflict => 'take_extension');
+SELECT * FROM dedup.merge_extension('sw_people', 'sw_people_ext', on_conflict => 'keep_base');
+SELECT * FROM sw_people ORDER BY id;
+SELECT conname, convalidated FROM pg_constraint WHERE conrelid IN ('sw_people'::regclass, 'sw_mentions'::regclass)
+   AND contype = 'f' ORDER BY 1;
+SELECT count(*) AS dangling FROM sw_people p WHERE NOT EXISTS (SELECT 1 FROM sw_people q WHERE q.name = p.ref_name);
+
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE dedup_merge_swap;

@@ -574,6 +574,7 @@ compare_rows(ExtMerge *m)
 	ListCell   *lc;
 	int			i;
 	bool		take = strcmp(m->on_conflict, "take_extension") == 0;
+	List	   *replaced = NIL; /* shared columns whose non-NULL base values change */
 
 	n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
 								   m->eq, m->bq, m->keymatch), 0, NULL, NULL);
@@ -622,6 +623,8 @@ compare_rows(ExtMerge *m)
 		c->filled = pg_strtoint64(row[i++]) + (take ? differ : 0);
 		if (c->filled > 0)
 			m->filled = lappend(m->filled, c->name);
+		if (take && differ > 0)
+			replaced = lappend(replaced, c->name);
 	}
 	m->conflicts = any_conflict.len > 0 ? pg_strtoint64(row[i]) : 0;
 	if (m->conflicts > 0 && strcmp(m->on_conflict, "error") == 0)
@@ -688,6 +691,27 @@ compare_rows(ExtMerge *m)
 			" WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'f'"
 			"   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args, NULL);
 		refuse_objects(m, pols, "Fill those values in the base by hand (UPDATE) first, then merge again.");
+	}
+
+	/*
+	 * A base value that take_extension replaces may be one that a foreign
+	 * key references (another table's, or one of the extension's that
+	 * comes over): the rows that referenced it would reference nothing, and
+	 * the swap runs no trigger that would notice.
+	 */
+	if (replaced != NIL)
+	{
+		Oid			types[2] = {OIDOID, TEXTARRAYOID};
+		Datum		args[2] = {ObjectIdGetDatum(m->base), dedup_text_array(replaced)};
+
+		refuse_objects(m, dedup_query_column(
+						   "SELECT DISTINCT pg_catalog.format('foreign key %I of %s references column %I, whose values on_conflict => ''take_extension'' changes',"
+						   "                                  k.conname, k.conrelid::pg_catalog.regclass, a.attname)"
+						   "  FROM pg_catalog.pg_constraint k CROSS JOIN LATERAL pg_catalog.unnest(k.confkey) u(attnum)"
+						   "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.confrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+						   " WHERE k.confrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'f'"
+						   "   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args, NULL),
+					   "Change those values in the base by hand (UPDATE, which the foreign keys check) first, or merge with on_conflict => 'keep_base'.");
 	}
 }
 
