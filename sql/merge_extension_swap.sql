@@ -124,6 +124,28 @@ ALTER TABLE sw_sys_ext ADD CONSTRAINT some_table CHECK (tableoid <> 0::oid);
 SELECT * FROM dedup.merge_extension('sw_sys', 'sw_sys_ext');
 SELECT conname, convalidated FROM pg_constraint WHERE conrelid = 'sw_sys'::regclass AND contype = 'c' ORDER BY 1;
 
+-- A foreign key of the extension that references the extension itself
+-- (a mentor among the members) points at the base, as one from another
+-- table does: the extension's key stands for the base's, and it holds (the
+-- mentors were members of the extension, so they are members of the base).
+-- Undo puts it back on the extension.
+CREATE TABLE sw_member (id int PRIMARY KEY, email text);
+CREATE TABLE sw_member_ext (member_id int PRIMARY KEY REFERENCES sw_member, bio text,
+                            mentor_id int REFERENCES sw_member_ext (member_id) ON DELETE SET NULL);
+INSERT INTO sw_member SELECT g, 'm' || g FROM generate_series(1, 4) g;
+INSERT INTO sw_member_ext VALUES (1, 'first', NULL), (2, 'second', 1), (3, 'third', 2);
+SELECT * FROM dedup.merge_extension('sw_member', 'sw_member_ext');
+SELECT conname, convalidated, pg_get_constraintdef(oid) FROM pg_constraint
+ WHERE conrelid = 'sw_member'::regclass AND contype = 'f' ORDER BY 1;
+DELETE FROM sw_member_ext WHERE member_id = 1;
+SELECT id, bio, mentor_id FROM sw_member ORDER BY id;
+UPDATE sw_member SET mentor_id = 9 WHERE id = 4;
+UPDATE sw_member SET bio = 'first', mentor_id = NULL WHERE id = 1;
+UPDATE sw_member SET mentor_id = 1 WHERE id = 2;
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_extension';
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'sw_member_ext'::regclass AND contype = 'f' ORDER BY 1;
+SELECT * FROM sw_member_ext ORDER BY 1;
+
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE dedup_merge_swap;

@@ -440,6 +440,7 @@ check_merge(ExtMerge *m)
 							  "          JOIN pg_catalog.pg_attribute ba ON ba.attrelid OPERATOR(pg_catalog.=) $2"
 							  "                                         AND ba.attname OPERATOR(pg_catalog.=) ea.attname AND NOT ba.attisdropped)) o(own)"
 							  " WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'f'"
+							  "   AND k.confrelid OPERATOR(pg_catalog.<>) $1"	/* pointed at the base below */
 							  "   AND NOT (k.confrelid OPERATOR(pg_catalog.=) $2"
 							  "            AND k.conkey OPERATOR(pg_catalog.@>) (SELECT p.conkey FROM pg_catalog.pg_constraint p"
 							  "                 WHERE p.conrelid OPERATOR(pg_catalog.=) $1 AND p.contype OPERATOR(pg_catalog.=) 'p'))"
@@ -497,22 +498,26 @@ check_merge(ExtMerge *m)
 	/*
 	 * Foreign keys into the extension point at the base: the extension's
 	 * key columns stand for the base's, its other columns keep their names.
+	 * One of the extension's own (a member's mentor) goes onto the base
+	 * too, its columns named as the base names them.
 	 */
 	foreach(lc, rows_ext_base(m,
 							  "SELECT k.oid, pg_catalog.format('%I on %s', k.conname, k.conrelid::pg_catalog.regclass),"
 							  "       k.conrelid, k.conname, k.convalidated::pg_catalog.text"
 							  "  FROM pg_catalog.pg_constraint k"
 							  " WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $1"
-							  "   AND k.conrelid OPERATOR(pg_catalog.<>) $1 AND k.conparentid OPERATOR(pg_catalog.=) 0"
+							  "   AND k.conparentid OPERATOR(pg_catalog.=) 0"
 							  "   AND $2 IS NOT NULL ORDER BY 2"))
 	{
 		char	  **r = (char **) lfirst(lc);
 		List	   *targets = NIL;
+		List	   *on_cols = NIL;
 		ListCell   *tc;
-		Oid			types[3] = {OIDOID, REGCLASSOID, TEXTARRAYOID};
-		Datum		args[3];
+		Oid			types[4] = {OIDOID, REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum		args[4];
 		ExtCarry   *k = palloc0(sizeof(ExtCarry));
 		bool		holds = m->key_fk_valid && strcmp(r[4], "true") == 0;
+		bool		own = (Oid) strtoul(r[2], NULL, 10) == m->ext;
 
 		args[0] = ObjectIdGetDatum((Oid) strtoul(r[0], NULL, 10));
 		foreach(tc, dedup_query_column("SELECT a.attname FROM pg_catalog.pg_constraint k"
@@ -528,16 +533,34 @@ check_merge(ExtMerge *m)
 			if (at < 0 && get_attnum(m->base, (char *) lfirst(tc)) != InvalidAttrNumber)
 				holds = false;
 		}
+		if (own)
+			foreach(tc, dedup_query_column("SELECT a.attname FROM pg_catalog.pg_constraint k"
+										   " CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, n)"
+										   "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid"
+										   "                               AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+										   " WHERE k.oid OPERATOR(pg_catalog.=) $1 ORDER BY u.n", 1, types, args, NULL))
+			{
+				int			at = list_position_str(m->ekey, (char *) lfirst(tc));
+
+				on_cols = lappend(on_cols, at >= 0 ? list_nth(m->bkey, at) : lfirst(tc));
+				/* a referencing value the merge may fill or replace proves nothing either */
+				if (at < 0 && get_attnum(m->base, (char *) lfirst(tc)) != InvalidAttrNumber)
+					holds = false;
+			}
 		args[1] = ObjectIdGetDatum(m->base);
 		args[2] = dedup_text_array(targets);
+		args[3] = own ? dedup_text_array(on_cols) : (Datum) 0;
 
 		/*
 		 * Its values were keys of the extension, which are keys of the base
 		 * (with the same values in the extension's own columns): it holds.
 		 */
-		k->stmt = dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[])",
-									3, types, args);
-		k->relid = (Oid) strtoul(r[2], NULL, 10);
+		k->stmt = own ?
+			dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[], $2, $4::pg_catalog.name[])",
+							  4, types, args) :
+			dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[])",
+							  3, types, args);
+		k->relid = own ? m->base : (Oid) strtoul(r[2], NULL, 10);
 		if (holds)
 		{
 			k->stmt = psprintf("%s NOT VALID", k->stmt);
