@@ -146,6 +146,24 @@ SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_extension';
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'sw_member_ext'::regclass AND contype = 'f' ORDER BY 1;
 SELECT * FROM sw_member_ext ORDER BY 1;
 
+-- What came over from the extension goes back with it.  A CHECK and a
+-- unique index over a column both tables have outlive the dropped columns:
+-- undo drops them, so that the base refuses again only what it refused
+-- before the merge.
+CREATE TABLE sw_shared (id int PRIMARY KEY, name text);
+CREATE TABLE sw_shared_ext (id int PRIMARY KEY REFERENCES sw_shared, bio text,
+                            name text CONSTRAINT name_not_blank CHECK (name <> ''));
+CREATE UNIQUE INDEX sw_shared_ext_name ON sw_shared_ext (name);
+INSERT INTO sw_shared VALUES (1, 'a'), (2, 'b'), (3, NULL);
+INSERT INTO sw_shared_ext VALUES (1, 'x', 'a'), (3, 'y', 'c');
+SELECT columns_added, rows_merged FROM dedup.merge_extension('sw_shared', 'sw_shared_ext');
+SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'merge_extension';
+SELECT conname FROM pg_constraint WHERE conrelid = 'sw_shared'::regclass ORDER BY 1;
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'sw_shared'::regclass ORDER BY 1;
+INSERT INTO sw_shared VALUES (4, 'a'), (5, '');
+SELECT conname FROM pg_constraint WHERE conrelid = 'sw_shared_ext'::regclass ORDER BY 1;
+SELECT indexrelid::regclass FROM pg_index WHERE indrelid = 'sw_shared_ext'::regclass ORDER BY 1;
+
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE dedup_merge_swap;

@@ -144,6 +144,7 @@ typedef struct ExtMerge
 	int64		drop_entry;
 	List	   *sql;
 	List	   *notices;
+	char	   *carried;		/* JSON array: the constraints and indexes put on the base */
 } ExtMerge;
 
 
@@ -1138,6 +1139,8 @@ swap_in(ExtMerge *m)
 	instr_time	start,
 				now;
 	DedupAs		as;
+	char	   *cons_before;
+	char	   *idx_before;
 
 	/* read while only SHARE is held: the extension's face and its drop */
 	eacl = dedup_query_value(psprintf("SELECT c.relacl::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %u",
@@ -1184,6 +1187,12 @@ swap_in(ExtMerge *m)
 								   (Datum[]) {ObjectIdGetDatum(m->ext), CStringGetTextDatum(m->bq)}, NULL))
 		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
 
+	/* what the base has now, to tell what comes over (undo drops it) */
+	cons_before = dedup_query_value(psprintf("SELECT pg_catalog.array_agg(k.oid)::pg_catalog.text FROM pg_catalog.pg_constraint k"
+											 " WHERE k.conrelid OPERATOR(pg_catalog.=) %u", m->base), 0, NULL, NULL);
+	idx_before = dedup_query_value(psprintf("SELECT pg_catalog.array_agg(i.indexrelid)::pg_catalog.text FROM pg_catalog.pg_index i"
+											" WHERE i.indrelid OPERATOR(pg_catalog.=) %u", m->base), 0, NULL, NULL);
+
 	/* the extension goes (its rows are in its backup), then what it had comes over */
 	m->drop_entry = dedup_execute_drop(plan, false, m->ext_backup);
 	m->sql = lappend(m->sql, psprintf("DROP TABLE %s  -- with what depended on it, journaled", m->eq));
@@ -1211,6 +1220,21 @@ swap_in(ExtMerge *m)
 			m->sql = lappend(m->sql, psprintf("-- constraint %s on %s holds for every row: marked valid",
 											  quote_identifier(k->conname), dedup_qualified_name(k->relid)));
 		}
+	}
+	{
+		Oid			types[3] = {OIDOID, TEXTOID, TEXTOID};
+		Datum		args[3] = {ObjectIdGetDatum(m->base), CStringGetTextDatum(cons_before ? cons_before : "{}"),
+		CStringGetTextDatum(idx_before ? idx_before : "{}")};
+
+		m->carried = dedup_query_value(
+			"SELECT COALESCE(pg_catalog.jsonb_agg(o.x ORDER BY o.x::pg_catalog.text), '[]')::pg_catalog.text FROM ("
+			" SELECT pg_catalog.jsonb_build_object('constraint', k.conname) FROM pg_catalog.pg_constraint k"
+			"  WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.oid OPERATOR(pg_catalog.<>) ALL ($2::pg_catalog.oid[])"
+			" UNION ALL"
+			" SELECT pg_catalog.jsonb_build_object('index', i.indexrelid::pg_catalog.regclass::pg_catalog.text) FROM pg_catalog.pg_index i"
+			"  WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indexrelid OPERATOR(pg_catalog.<>) ALL ($3::pg_catalog.oid[])"
+			"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid OPERATOR(pg_catalog.=) i.indexrelid"
+			"                     AND c.conrelid OPERATOR(pg_catalog.=) $1)) o(x)", 3, types, args);
 	}
 	if (m->compat_view)
 		create_compat_view(m, eacl, ecomment, plan->definition);
@@ -1241,6 +1265,7 @@ merge_detail(ExtMerge *m)
 	dedup_json_raw(&d, "rows_merged", psprintf(INT64_FORMAT, m->ext_rows));
 	dedup_json_raw(&d, "conflicts", psprintf(INT64_FORMAT, m->conflicts));
 	dedup_json_raw(&d, "foreign_keys_repointed", dedup_json_array(m->repoint_names));
+	dedup_json_raw(&d, "carried", m->carried ? m->carried : "[]");
 	dedup_json_raw(&d, "compat_view", m->compat_view ? "true" : "false");
 	dedup_json_str(&d, "compat_trigger", m->compat_view ? dedup_derived_name(m->ename, "", "dedup_compat") : NULL);
 	dedup_json_str(&d, "definer_view", m->definer_view ?
@@ -1418,6 +1443,18 @@ dedup_undo_merge_extension(int64 id, List **sql)
 								   "      WHERE x.id OPERATOR(pg_catalog.=) (j.detail->>'drop_entry')::pg_catalog.int8)) d"
 								   " WHERE j.id OPERATOR(pg_catalog.=) $1 AND d->>'kind' OPERATOR(pg_catalog.=) 'foreign key'",
 								   1, types, args))
+		dedup_exec_logged(sql, ((char **) lfirst(lc))[0]);
+
+	/*
+	 * what came over from the extension and is not dropped with the added
+	 * columns (a CHECK or unique index over a shared column, a foreign key
+	 * of the extension to itself over one)
+	 */
+	foreach(lc, dedup_journal_rows("SELECT CASE WHEN c ? 'constraint'"
+								   "            THEN pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', j.detail->>'base', c->>'constraint')"
+								   "            ELSE pg_catalog.format('DROP INDEX IF EXISTS %s', c->>'index') END"
+								   "  FROM dedup.journal j, pg_catalog.jsonb_array_elements(COALESCE(j.detail->'carried', '[]')) c"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1 ORDER BY c ? 'index'", 1, types, args))
 		dedup_exec_logged(sql, ((char **) lfirst(lc))[0]);
 
 	/* values filled into the base go back to what its backup holds */
