@@ -556,13 +556,14 @@ $$;
 -- references: built from pg_constraint's fields (columns, match type,
 -- actions with their column lists, deferrability, validity), never by
 -- editing pg_get_constraintdef's text.
-CREATE FUNCTION dedup._fk_statement(con oid, target regclass, target_cols name[]) RETURNS text
+CREATE FUNCTION dedup._fk_statement(con oid, target regclass, target_cols name[],
+                                    on_table regclass DEFAULT NULL, on_cols name[] DEFAULT NULL) RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 SELECT format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s)%s ON UPDATE %s ON DELETE %s%s%s%s',
-              k.conrelid::regclass, k.conname,
-              (SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY u.n)
+              coalesce(on_table, k.conrelid::regclass), k.conname,
+              (SELECT string_agg(quote_ident(coalesce(on_cols[u.n::int], a.attname)), ', ' ORDER BY u.n)
                  FROM unnest(k.conkey) WITH ORDINALITY u(attnum, n)
                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum),
               target,
@@ -572,7 +573,8 @@ SELECT format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (
                                  WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END,
               CASE k.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
                                  WHEN 'n' THEN 'SET NULL' ELSE 'SET DEFAULT' END,
-              (SELECT ' (' || string_agg(quote_ident(a.attname), ', ' ORDER BY u.n) || ')'
+              (SELECT ' (' || string_agg(quote_ident(coalesce(on_cols[array_position(k.conkey, u.attnum)], a.attname)),
+                                         ', ' ORDER BY u.n) || ')'
                  FROM unnest(k.confdelsetcols) WITH ORDINALITY u(attnum, n)
                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum),
               CASE WHEN k.condeferrable THEN ' DEFERRABLE' ELSE '' END

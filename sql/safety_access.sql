@@ -308,6 +308,29 @@ DROP FUNCTION dedup._set_acl(regclass, text, text);
 DROP TABLE pl_notes;
 SELECT dedup.restore_backup('pl_notes_bak');
 SELECT columns_added, rows_merged FROM dedup.merge_extension('pl_base', 'pl_ext');
+-- Nor is one that another extension claims.  While it may create in schema
+-- dedup, the role plants an exact match for a call of the variadic
+-- _same_values (merge_rows compares two columns: four integers) and makes
+-- it a member of a trusted extension it creates; CREATE is then revoked.
+-- The function is still not dedup's: refused, named, and nothing runs.
+GRANT CREATE ON DATABASE dedup_safety_access TO regress_sa_dba;
+GRANT CREATE ON SCHEMA dedup TO regress_sa_dba;
+SET ROLE regress_sa_dba;
+CREATE FUNCTION dedup._same_values(integer, integer, integer, integer) RETURNS boolean
+  LANGUAGE plpgsql AS $$ BEGIN ALTER ROLE regress_sa_dba SUPERUSER; RETURN $1 = $2 AND $3 = $4; END $$;
+CREATE SCHEMA pl_mine;
+CREATE EXTENSION citext SCHEMA pl_mine;
+ALTER EXTENSION citext ADD FUNCTION dedup._same_values(integer, integer, integer, integer);
+RESET ROLE;
+REVOKE CREATE ON SCHEMA dedup FROM regress_sa_dba;
+CREATE TABLE pl_keep (id int PRIMARY KEY, v int);
+CREATE TABLE pl_src (id int PRIMARY KEY, v int);
+INSERT INTO pl_keep VALUES (1, 1);
+INSERT INTO pl_src VALUES (1, 1), (2, 2);
+SELECT * FROM dedup.merge_rows('pl_src', 'pl_keep');
+SELECT rolsuper AS dba_superuser FROM pg_roles WHERE rolname = 'regress_sa_dba';
+DROP EXTENSION citext;
+SELECT * FROM dedup.merge_rows('pl_src', 'pl_keep');
 
 \c contrib_regression
 DROP DATABASE dedup_safety_access;

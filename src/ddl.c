@@ -353,7 +353,9 @@ dedup_lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode)
  * planted in schema dedup with more specific argument types would be
  * called instead, with the caller's rights: so once per transaction, before
  * the first statement, check that every function there belongs to the
- * extension and that no one but the schema's owner may create one.
+ * extension dedup (not merely to an extension: a role that owns a trusted
+ * extension may add its own function to it) and that no one but the
+ * schema's owner may create one.
  */
 static void
 check_own_schema(void)
@@ -363,13 +365,20 @@ check_own_schema(void)
 
 	if (checked == dedup_my_lxid())
 		return;
-	rc = SPI_execute("SELECT pg_catalog.format('function %s', p.oid::pg_catalog.regprocedure)"
+	rc = SPI_execute("SELECT pg_catalog.format('function %s%s', p.oid::pg_catalog.regprocedure,"
+					 "         (SELECT ' of extension ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(e.extname)"
+					 "            FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid"
+					 "           WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
+					 "             AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'"
+					 "             AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass))"
 					 "  FROM pg_catalog.pg_proc p"
 					 " WHERE p.pronamespace OPERATOR(pg_catalog.=) 'dedup'::pg_catalog.regnamespace"
 					 "   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d"
 					 "        WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
 					 "          AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e'"
-					 "          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass)"
+					 "          AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+					 "          AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e"
+					 "                                                   WHERE e.extname OPERATOR(pg_catalog.=) 'dedup'))"
 					 " UNION ALL "
 					 "SELECT pg_catalog.format('CREATE granted to %s',"
 					 "         CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE a.grantee::pg_catalog.regrole::pg_catalog.text END)"

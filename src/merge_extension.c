@@ -47,6 +47,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "commands/tablecmds.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
@@ -144,6 +145,7 @@ typedef struct ExtMerge
 	int64		drop_entry;
 	List	   *sql;
 	List	   *notices;
+	char	   *carried;		/* JSON array: the constraints and indexes put on the base */
 } ExtMerge;
 
 
@@ -242,6 +244,24 @@ check_merge(ExtMerge *m)
 	m->owner = dedup_check_same_owner(m->ext, m->base);
 	dedup_check_mergeable(m->base);
 	dedup_check_mergeable(m->ext);
+
+	/*
+	 * The base's rows move to new places (ctids) and the extension goes:
+	 * nothing of this session may still point at them, as CLUSTER requires.
+	 * An AFTER trigger event queued for later (a DEFERRABLE foreign key or
+	 * constraint trigger) names its row by ctid, and would check another
+	 * row at commit; an open cursor would go on reading, or UPDATE ...
+	 * WHERE CURRENT OF would change, a row that is not the one it fetched.
+	 */
+	{
+		Relation	r = table_open(m->base, NoLock);
+
+		CheckTableNotInUse(r, "merge into");
+		table_close(r, NoLock);
+		r = table_open(m->ext, NoLock);
+		CheckTableNotInUse(r, "merge");
+		table_close(r, NoLock);
+	}
 	m->bq = dedup_qualified_name(m->base);
 	m->eq = dedup_qualified_name(m->ext);
 	m->bname = get_rel_name(m->base);
@@ -398,11 +418,19 @@ check_merge(ExtMerge *m)
 							  "   AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint o WHERE o.conrelid OPERATOR(pg_catalog.=) $2"
 							  "                AND o.conname OPERATOR(pg_catalog.=) k.conname)"
 							  " UNION ALL "
+							  /*
+							   * a CHECK proven on the transient heap: not one that reads a
+							   * system column (tableoid), which is the transient's there;
+							   * PostgreSQL validates that one by a scan after the swap
+							   */
 							  "SELECT 'carry', pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', $2::pg_catalog.regclass, k.conname,"
 							  "                                  pg_catalog.pg_get_constraintdef(k.oid),"
-							  "                                  CASE WHEN k.convalidated THEN ' NOT VALID' ELSE '' END),"
-							  "       k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid), k.convalidated::pg_catalog.text"
-							  "  FROM pg_catalog.pg_constraint k WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
+							  "                                  CASE WHEN o.proven THEN ' NOT VALID' ELSE '' END),"
+							  "       k.conname, pg_catalog.pg_get_expr(k.conbin, k.conrelid), o.proven::pg_catalog.text"
+							  "  FROM pg_catalog.pg_constraint k"
+							  " CROSS JOIN LATERAL (SELECT k.convalidated AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(k.conkey) s(attnum)"
+							  "                                                           WHERE s.attnum OPERATOR(pg_catalog.<) 0)) o(proven)"
+							  " WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c'"
 							  " UNION ALL "
 							  /* a foreign key over the extension's own columns only holds for every merged row */
 							  "SELECT 'carry', pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', $2::pg_catalog.regclass, k.conname,"
@@ -415,6 +443,7 @@ check_merge(ExtMerge *m)
 							  "          JOIN pg_catalog.pg_attribute ba ON ba.attrelid OPERATOR(pg_catalog.=) $2"
 							  "                                         AND ba.attname OPERATOR(pg_catalog.=) ea.attname AND NOT ba.attisdropped)) o(own)"
 							  " WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'f'"
+							  "   AND k.confrelid OPERATOR(pg_catalog.<>) $1"	/* pointed at the base below */
 							  "   AND NOT (k.confrelid OPERATOR(pg_catalog.=) $2"
 							  "            AND k.conkey OPERATOR(pg_catalog.@>) (SELECT p.conkey FROM pg_catalog.pg_constraint p"
 							  "                 WHERE p.conrelid OPERATOR(pg_catalog.=) $1 AND p.contype OPERATOR(pg_catalog.=) 'p'))"
@@ -472,22 +501,26 @@ check_merge(ExtMerge *m)
 	/*
 	 * Foreign keys into the extension point at the base: the extension's
 	 * key columns stand for the base's, its other columns keep their names.
+	 * One of the extension's own (a member's mentor) goes onto the base
+	 * too, its columns named as the base names them.
 	 */
 	foreach(lc, rows_ext_base(m,
 							  "SELECT k.oid, pg_catalog.format('%I on %s', k.conname, k.conrelid::pg_catalog.regclass),"
 							  "       k.conrelid, k.conname, k.convalidated::pg_catalog.text"
 							  "  FROM pg_catalog.pg_constraint k"
 							  " WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.confrelid OPERATOR(pg_catalog.=) $1"
-							  "   AND k.conrelid OPERATOR(pg_catalog.<>) $1 AND k.conparentid OPERATOR(pg_catalog.=) 0"
+							  "   AND k.conparentid OPERATOR(pg_catalog.=) 0"
 							  "   AND $2 IS NOT NULL ORDER BY 2"))
 	{
 		char	  **r = (char **) lfirst(lc);
 		List	   *targets = NIL;
+		List	   *on_cols = NIL;
 		ListCell   *tc;
-		Oid			types[3] = {OIDOID, REGCLASSOID, TEXTARRAYOID};
-		Datum		args[3];
+		Oid			types[4] = {OIDOID, REGCLASSOID, TEXTARRAYOID, TEXTARRAYOID};
+		Datum		args[4];
 		ExtCarry   *k = palloc0(sizeof(ExtCarry));
 		bool		holds = m->key_fk_valid && strcmp(r[4], "true") == 0;
+		bool		own = (Oid) strtoul(r[2], NULL, 10) == m->ext;
 
 		args[0] = ObjectIdGetDatum((Oid) strtoul(r[0], NULL, 10));
 		foreach(tc, dedup_query_column("SELECT a.attname FROM pg_catalog.pg_constraint k"
@@ -503,16 +536,34 @@ check_merge(ExtMerge *m)
 			if (at < 0 && get_attnum(m->base, (char *) lfirst(tc)) != InvalidAttrNumber)
 				holds = false;
 		}
+		if (own)
+			foreach(tc, dedup_query_column("SELECT a.attname FROM pg_catalog.pg_constraint k"
+										   " CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) WITH ORDINALITY u(attnum, n)"
+										   "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid"
+										   "                               AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+										   " WHERE k.oid OPERATOR(pg_catalog.=) $1 ORDER BY u.n", 1, types, args, NULL))
+			{
+				int			at = list_position_str(m->ekey, (char *) lfirst(tc));
+
+				on_cols = lappend(on_cols, at >= 0 ? list_nth(m->bkey, at) : lfirst(tc));
+				/* a referencing value the merge may fill or replace proves nothing either */
+				if (at < 0 && get_attnum(m->base, (char *) lfirst(tc)) != InvalidAttrNumber)
+					holds = false;
+			}
 		args[1] = ObjectIdGetDatum(m->base);
 		args[2] = dedup_text_array(targets);
+		args[3] = own ? dedup_text_array(on_cols) : (Datum) 0;
 
 		/*
 		 * Its values were keys of the extension, which are keys of the base
 		 * (with the same values in the extension's own columns): it holds.
 		 */
-		k->stmt = dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[])",
-									3, types, args);
-		k->relid = (Oid) strtoul(r[2], NULL, 10);
+		k->stmt = own ?
+			dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[], $2, $4::pg_catalog.name[])",
+							  4, types, args) :
+			dedup_query_value("SELECT dedup._fk_statement($1, $2, $3::pg_catalog.name[])",
+							  3, types, args);
+		k->relid = own ? m->base : (Oid) strtoul(r[2], NULL, 10);
 		if (holds)
 		{
 			k->stmt = psprintf("%s NOT VALID", k->stmt);
@@ -557,6 +608,7 @@ compare_rows(ExtMerge *m)
 	ListCell   *lc;
 	int			i;
 	bool		take = strcmp(m->on_conflict, "take_extension") == 0;
+	List	   *replaced = NIL; /* shared columns whose non-NULL base values change */
 
 	n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
 								   m->eq, m->bq, m->keymatch), 0, NULL, NULL);
@@ -605,6 +657,8 @@ compare_rows(ExtMerge *m)
 		c->filled = pg_strtoint64(row[i++]) + (take ? differ : 0);
 		if (c->filled > 0)
 			m->filled = lappend(m->filled, c->name);
+		if (take && differ > 0)
+			replaced = lappend(replaced, c->name);
 	}
 	m->conflicts = any_conflict.len > 0 ? pg_strtoint64(row[i]) : 0;
 	if (m->conflicts > 0 && strcmp(m->on_conflict, "error") == 0)
@@ -671,6 +725,27 @@ compare_rows(ExtMerge *m)
 			" WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'f'"
 			"   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args, NULL);
 		refuse_objects(m, pols, "Fill those values in the base by hand (UPDATE) first, then merge again.");
+	}
+
+	/*
+	 * A base value that take_extension replaces may be one that a foreign
+	 * key references (another table's, or one of the extension's that
+	 * comes over): the rows that referenced it would reference nothing, and
+	 * the swap runs no trigger that would notice.
+	 */
+	if (replaced != NIL)
+	{
+		Oid			types[2] = {OIDOID, TEXTARRAYOID};
+		Datum		args[2] = {ObjectIdGetDatum(m->base), dedup_text_array(replaced)};
+
+		refuse_objects(m, dedup_query_column(
+						   "SELECT DISTINCT pg_catalog.format('foreign key %I of %s references column %I, whose values on_conflict => ''take_extension'' changes',"
+						   "                                  k.conname, k.conrelid::pg_catalog.regclass, a.attname)"
+						   "  FROM pg_catalog.pg_constraint k CROSS JOIN LATERAL pg_catalog.unnest(k.confkey) u(attnum)"
+						   "  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.confrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
+						   " WHERE k.confrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'f'"
+						   "   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args, NULL),
+					   "Change those values in the base by hand (UPDATE, which the foreign keys check) first, or merge with on_conflict => 'keep_base'.");
 	}
 }
 
@@ -866,14 +941,25 @@ check_merged(ExtMerge *m)
 		Datum		args[2] = {ObjectIdGetDatum(m->base), dedup_text_array(m->filled)};
 
 		foreach(lc, dedup_query_rows(
-					"SELECT DISTINCT k.conname, NULL, pg_catalog.pg_get_expr(k.conbin, k.conrelid)"
+					"SELECT DISTINCT k.conname, NULL, pg_catalog.pg_get_expr(k.conbin, k.conrelid),"
+					"       (SELECT pg_catalog.bool_or(s.attnum OPERATOR(pg_catalog.<) 0) FROM pg_catalog.unnest(k.conkey) s(attnum))::pg_catalog.text"
 					"  FROM pg_catalog.pg_constraint k CROSS JOIN LATERAL pg_catalog.unnest(k.conkey) u(attnum)"
 					"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum"
 					" WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.contype OPERATOR(pg_catalog.=) 'c' AND k.convalidated"
 					"   AND a.attname::pg_catalog.text OPERATOR(pg_catalog.=) ANY ($2) ORDER BY 1", 2, types, args))
 		{
-			((char **) lfirst(lc))[1] = m->bname;
-			checks = lappend(checks, lfirst(lc));
+			char	  **r = (char **) lfirst(lc);
+
+			/* proven on the transient heap, it would read the transient's system columns */
+			if (strcmp(r[3], "true") == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("check constraint \"%s\" of \"%s\" reads a system column and covers a column the merge fills",
+								r[0], m->bname),
+						 errdetail("It cannot be proven on the rebuilt rows, and the base's constraints are not checked again. Nothing was changed."),
+						 errhint("Fill those values in the base by hand (UPDATE) first, then merge again.")));
+			r[1] = m->bname;
+			checks = lappend(checks, r);
 		}
 	}
 	foreach(lc, m->carry)
@@ -1055,6 +1141,8 @@ swap_in(ExtMerge *m)
 	instr_time	start,
 				now;
 	DedupAs		as;
+	char	   *cons_before;
+	char	   *idx_before;
 
 	/* read while only SHARE is held: the extension's face and its drop */
 	eacl = dedup_query_value(psprintf("SELECT c.relacl::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) %u",
@@ -1101,6 +1189,12 @@ swap_in(ExtMerge *m)
 								   (Datum[]) {ObjectIdGetDatum(m->ext), CStringGetTextDatum(m->bq)}, NULL))
 		dedup_exec_logged(&m->sql, (char *) lfirst(lc));
 
+	/* what the base has now, to tell what comes over (undo drops it) */
+	cons_before = dedup_query_value(psprintf("SELECT pg_catalog.array_agg(k.oid)::pg_catalog.text FROM pg_catalog.pg_constraint k"
+											 " WHERE k.conrelid OPERATOR(pg_catalog.=) %u", m->base), 0, NULL, NULL);
+	idx_before = dedup_query_value(psprintf("SELECT pg_catalog.array_agg(i.indexrelid)::pg_catalog.text FROM pg_catalog.pg_index i"
+											" WHERE i.indrelid OPERATOR(pg_catalog.=) %u", m->base), 0, NULL, NULL);
+
 	/* the extension goes (its rows are in its backup), then what it had comes over */
 	m->drop_entry = dedup_execute_drop(plan, false, m->ext_backup);
 	m->sql = lappend(m->sql, psprintf("DROP TABLE %s  -- with what depended on it, journaled", m->eq));
@@ -1128,6 +1222,21 @@ swap_in(ExtMerge *m)
 			m->sql = lappend(m->sql, psprintf("-- constraint %s on %s holds for every row: marked valid",
 											  quote_identifier(k->conname), dedup_qualified_name(k->relid)));
 		}
+	}
+	{
+		Oid			types[3] = {OIDOID, TEXTOID, TEXTOID};
+		Datum		args[3] = {ObjectIdGetDatum(m->base), CStringGetTextDatum(cons_before ? cons_before : "{}"),
+		CStringGetTextDatum(idx_before ? idx_before : "{}")};
+
+		m->carried = dedup_query_value(
+			"SELECT COALESCE(pg_catalog.jsonb_agg(o.x ORDER BY o.x::pg_catalog.text), '[]')::pg_catalog.text FROM ("
+			" SELECT pg_catalog.jsonb_build_object('constraint', k.conname) FROM pg_catalog.pg_constraint k"
+			"  WHERE k.conrelid OPERATOR(pg_catalog.=) $1 AND k.oid OPERATOR(pg_catalog.<>) ALL ($2::pg_catalog.oid[])"
+			" UNION ALL"
+			" SELECT pg_catalog.jsonb_build_object('index', i.indexrelid::pg_catalog.regclass::pg_catalog.text) FROM pg_catalog.pg_index i"
+			"  WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indexrelid OPERATOR(pg_catalog.<>) ALL ($3::pg_catalog.oid[])"
+			"    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid OPERATOR(pg_catalog.=) i.indexrelid"
+			"                     AND c.conrelid OPERATOR(pg_catalog.=) $1)) o(x)", 3, types, args);
 	}
 	if (m->compat_view)
 		create_compat_view(m, eacl, ecomment, plan->definition);
@@ -1158,6 +1267,7 @@ merge_detail(ExtMerge *m)
 	dedup_json_raw(&d, "rows_merged", psprintf(INT64_FORMAT, m->ext_rows));
 	dedup_json_raw(&d, "conflicts", psprintf(INT64_FORMAT, m->conflicts));
 	dedup_json_raw(&d, "foreign_keys_repointed", dedup_json_array(m->repoint_names));
+	dedup_json_raw(&d, "carried", m->carried ? m->carried : "[]");
 	dedup_json_raw(&d, "compat_view", m->compat_view ? "true" : "false");
 	dedup_json_str(&d, "compat_trigger", m->compat_view ? dedup_derived_name(m->ename, "", "dedup_compat") : NULL);
 	dedup_json_str(&d, "definer_view", m->definer_view ?
@@ -1335,6 +1445,18 @@ dedup_undo_merge_extension(int64 id, List **sql)
 								   "      WHERE x.id OPERATOR(pg_catalog.=) (j.detail->>'drop_entry')::pg_catalog.int8)) d"
 								   " WHERE j.id OPERATOR(pg_catalog.=) $1 AND d->>'kind' OPERATOR(pg_catalog.=) 'foreign key'",
 								   1, types, args))
+		dedup_exec_logged(sql, ((char **) lfirst(lc))[0]);
+
+	/*
+	 * what came over from the extension and is not dropped with the added
+	 * columns (a CHECK or unique index over a shared column, a foreign key
+	 * of the extension to itself over one)
+	 */
+	foreach(lc, dedup_journal_rows("SELECT CASE WHEN c ? 'constraint'"
+								   "            THEN pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', j.detail->>'base', c->>'constraint')"
+								   "            ELSE pg_catalog.format('DROP INDEX IF EXISTS %s', c->>'index') END"
+								   "  FROM dedup.journal j, pg_catalog.jsonb_array_elements(COALESCE(j.detail->'carried', '[]')) c"
+								   " WHERE j.id OPERATOR(pg_catalog.=) $1 ORDER BY c ? 'index'", 1, types, args))
 		dedup_exec_logged(sql, ((char **) lfirst(lc))[0]);
 
 	/* values filled into the base go back to what its backup holds */

@@ -85,10 +85,16 @@ dedup_rebuild_begin(Oid table, List *added)
 
 /*
  * Build a copy of each index of the table on the transient heap (after it
- * was filled).  index_concurrently_build() runs index expressions and
- * predicates as the table's owner inside a security-restricted operation,
- * as CREATE INDEX does.  Indexes that cannot be copied this way (exclusion
- * constraints) are rebuilt after the swap instead.
+ * was filled).  index_build() runs index expressions and predicates as the
+ * table's owner inside a security-restricted operation, as CREATE INDEX
+ * does.  It is called as CREATE INDEX and CLUSTER call it, not as
+ * index_concurrently_build() does: a concurrent build indexes only the
+ * rows its transaction snapshot sees, and the transient's rows keep the
+ * xmin of the table's rows, so under a REPEATABLE READ caller a row
+ * committed after the caller's snapshot would be left out of the index.
+ * A plain build indexes every live row, whatever its xmin.  Indexes that
+ * cannot be copied this way (exclusion constraints) are rebuilt after the
+ * swap instead.
  */
 void
 dedup_rebuild_indexes(DedupRebuild *rb)
@@ -118,7 +124,12 @@ dedup_rebuild_indexes(DedupRebuild *rb)
 		copy = index_concurrently_create_copy(transient, idx, get_rel_tablespace(idx),
 											  psprintf("pg_temp_%u_%u", rb->transient, idx));
 		CommandCounterIncrement();
-		index_concurrently_build(rb->transient, copy);
+		{
+			Relation	index = index_open(copy, NoLock);	/* locked by its creation */
+
+			index_build(transient, index, BuildIndexInfo(index), false, true);
+			index_close(index, NoLock);
+		}
 		CommandCounterIncrement();
 		rb->pairs = lappend_oid(rb->pairs, idx);
 		rb->pairs = lappend_oid(rb->pairs, copy);

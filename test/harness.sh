@@ -95,7 +95,7 @@ install_missing() {
 	[ -f "$inc/postgres.h" ] || { need+=("postgresql-server-dev-$PGVER"); missing+=("$inc/postgres.h"); }
 	# contrib extensions the tests and the real-world schemas create
 	share=$("$PG_CONFIG" --sharedir 2>/dev/null || echo /nonexistent)
-	for f in citext pgcrypto uuid-ossp pg_trgm btree_gin fuzzystrmatch pgstattuple file_fdw; do
+	for f in citext pgcrypto uuid-ossp pg_trgm btree_gin fuzzystrmatch pgstattuple file_fdw amcheck pg_visibility; do
 		[ -f "$share/extension/$f.control" ] ||
 			{ need+=("postgresql-$PGVER"); missing+=("$share/extension/$f.control"); }
 	done
