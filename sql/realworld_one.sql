@@ -54,6 +54,87 @@ SELECT duplicate AS live_safe FROM dedup.find_empty_duplicates() JOIN pg_temp.li
  WHERE safe_to_drop;
 SELECT copy AS planted_missed FROM pg_temp.planted p
  WHERE NOT EXISTS (SELECT 1 FROM dedup.duplicate_groups() g WHERE g.tbl = p.copy AND g.keeper = p.of);
+-- the whole plan: no live table is dropped or merged away; apply then
+-- verify find nothing wrong (rolled back); the plan as a script, on a copy
+-- without dedup, twice, drops what apply drops and keeps every live table's
+-- rows; its rollback script puts the copy back
+SET dedup.backup_suffix = 'plan';
+SELECT action, count(*) FROM dedup.plan() GROUP BY 1 ORDER BY 1;
+SELECT p.step, p.action, p.target AS live_planned_away FROM dedup.plan() p JOIN pg_temp.live l ON p.target = l.tbl::text
+ WHERE p.action IN ('drop', 'merge_rows', 'merge_extension');
+SELECT target AS not_planted_dropped FROM dedup.plan()
+ WHERE action = 'drop' AND target <> ALL (SELECT name FROM pg_temp.planted);
+\set ECHO none
+CREATE FUNCTION pg_temp.tables() RETURNS SETOF text LANGUAGE sql SET track_counts = off AS $$
+SELECT format('%I.%I %s', n.nspname, c.relname,
+              (xpath('/row/r/text()', query_to_xml(format('SELECT count(*) || '' '' || coalesce(sum(hashtextextended(t::text, 0)), 0) AS r FROM %s t',
+                                                          c.oid::regclass), false, true, '')))[1])
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'dedup', 'pg_toast')
+   AND n.nspname NOT LIKE 'pg\_temp%' AND n.nspname NOT LIKE 'pg\_toast\_temp%'
+$$;
+\pset format unaligned
+\pset tuples_only on
+SELECT dedup.plan_sql() \g results/realworld_plan.sql
+SELECT dedup.rollback_sql() \g results/realworld_rollback.sql
+\pset format aligned
+\pset tuples_only off
+\set plan `cat results/realworld_plan.sql`
+\set rollback `cat results/realworld_rollback.sql`
+SELECT string_agg(t, E'\n') AS before FROM pg_temp.tables() t \gset
+BEGIN;
+SET LOCAL client_min_messages = warning;
+SELECT count(*) AS applied_steps FROM dedup.apply() \gset
+\set ECHO all
+SELECT check_name, target, detail FROM dedup.verify() WHERE ok IS NOT TRUE;
+SELECT count(*) AS live_tables, count(*) FILTER (WHERE to_regclass(tbl::text) IS NOT NULL) AS still_there
+  FROM pg_temp.live;
+\set ECHO none
+SELECT string_agg(t, E'\n') AS applied FROM pg_temp.tables() t \gset
+ROLLBACK;
+-- (this session's temporary tables go with it: kept in variables)
+SELECT array_agg(tbl::oid) AS live_oids FROM pg_temp.live \gset
+SELECT array_agg(copy::oid) AS planted_copies, array_agg(name) AS planted_names, array_agg(of::oid) AS planted_of
+  FROM pg_temp.planted \gset
+\c contrib_regression
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS dedup_realworld_script;
+CREATE DATABASE dedup_realworld_script TEMPLATE dedup_realworld;
+\c dedup_realworld_script
+SET client_min_messages = warning;
+DROP EXTENSION dedup CASCADE;
+CREATE FUNCTION pg_temp.tables() RETURNS SETOF text LANGUAGE sql SET track_counts = off AS $$
+SELECT format('%I.%I %s', n.nspname, c.relname,
+              (xpath('/row/r/text()', query_to_xml(format('SELECT count(*) || '' '' || coalesce(sum(hashtextextended(t::text, 0)), 0) AS r FROM %s t',
+                                                          c.oid::regclass), false, true, '')))[1])
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'dedup', 'pg_toast')
+   AND n.nspname NOT LIKE 'pg\_temp%' AND n.nspname NOT LIKE 'pg\_toast\_temp%'
+$$;
+\set ECHO all
+:plan
+-- script_same_as_apply: the lines that differ
+(SELECT 'expected' AS side, l FROM unnest(string_to_array(:'applied', E'\n')) l EXCEPT SELECT 'expected', t FROM pg_temp.tables() t)
+UNION ALL (SELECT 'found', t FROM pg_temp.tables() t EXCEPT SELECT 'found', l FROM unnest(string_to_array(:'applied', E'\n')) l);
+:plan
+-- second_run_unchanged: the lines that differ
+(SELECT 'expected' AS side, l FROM unnest(string_to_array(:'applied', E'\n')) l EXCEPT SELECT 'expected', t FROM pg_temp.tables() t)
+UNION ALL (SELECT 'found', t FROM pg_temp.tables() t EXCEPT SELECT 'found', l FROM unnest(string_to_array(:'applied', E'\n')) l);
+:rollback
+-- rolled_back: the lines that differ
+(SELECT 'expected' AS side, l FROM unnest(string_to_array(:'before', E'\n')) l EXCEPT SELECT 'expected', t FROM pg_temp.tables() t)
+UNION ALL (SELECT 'found', t FROM pg_temp.tables() t EXCEPT SELECT 'found', l FROM unnest(string_to_array(:'before', E'\n')) l);
+\set ECHO none
+\c contrib_regression
+SET client_min_messages = warning;
+DROP DATABASE dedup_realworld_script;
+\c dedup_realworld
+SET client_min_messages = warning;
+CREATE TABLE pg_temp.live AS SELECT unnest(:'live_oids'::oid[])::regclass AS tbl;
+CREATE TABLE pg_temp.planted AS
+  SELECT unnest(:'planted_copies'::oid[])::regclass AS copy, unnest(:'planted_names'::text[]) AS name,
+         unnest(:'planted_of'::oid[])::regclass AS of;
+\set ECHO all
 -- the README's idiom: it drops exactly the planted empty copies
 SELECT count(*) AS dropped FROM (SELECT dedup.drop_if_empty(duplicate)
   FROM dedup.find_empty_duplicates() WHERE safe_to_drop ORDER BY drop_order) d;
