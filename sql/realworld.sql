@@ -11,6 +11,7 @@
 \getenv realworld_dir REALWORLD_DIR
 \getenv abs_srcdir PG_ABS_SRCDIR
 \set one :abs_srcdir '/sql/realworld_one.sql'
+\set tables_fn :abs_srcdir '/test/fixtures/tables.sql'
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 
