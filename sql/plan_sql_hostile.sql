@@ -5,7 +5,10 @@
 -- end state as dedup.apply(), finds every step done when run again (a "%"
 -- in a name is an argument of format(), never part of its format), and the
 -- rollback puts the copy back exactly, also when a shared column of a
--- merged extension is NULL in the extension but not in the base.
+-- merged extension is NULL in the extension but not in the base.  Views are
+-- checked by parsing a read of them, never by planning one: the planner
+-- evaluates immutable functions, which would run a view owner's code as
+-- whoever runs verify(), apply() or the script.
 CREATE DATABASE dedup_plan_sql_hostile;
 \c dedup_plan_sql_hostile
 CREATE EXTENSION dedup;
@@ -34,9 +37,19 @@ CREATE VIEW public."v'iew $$ %I" AS SELECT id, email FROM public."Mem'bers %s $$
 CREATE TABLE public."ev""ents $q$" (id bigint, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
 CREATE TABLE public."ev""ents $q$_2026_01" PARTITION OF public."ev""ents $q$" FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
 CREATE TABLE public."ev""ents $q$_old" (id bigint, at date NOT NULL, PRIMARY KEY (id, at));
+-- a view whose planning would run its owner's function
+CREATE SCHEMA elsewhere;
+CREATE TABLE elsewhere.t (id int);
+CREATE FUNCTION elsewhere.runs_at_plan_time() RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  RAISE WARNING 'a function of a view ran as %', current_user;
+  RETURN true;
+END $$;
+CREATE VIEW elsewhere.v AS SELECT id FROM elsewhere.t WHERE elsewhere.runs_at_plan_time();
 RESET client_min_messages;
 SET dedup.backup_suffix = 'plan';
 SELECT step, action, target, hazard FROM dedup.plan(merge_extensions => true);
+SELECT check_name, target, ok FROM dedup.verify() WHERE check_name = 'views';
 \pset format unaligned
 \pset tuples_only on
 SELECT dedup.plan_sql(merge_extensions => true) \g results/plan_sql_hostile_plan.sql

@@ -680,8 +680,15 @@ forward_verify(Script *sc, DedupStep *v)
 								   "                      AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')"
 								   " ORDER BY 1", 1, (Oid[]) {OIDARRAYOID}, (Datum[]) {catalog_oids(sc->plan->cat)}, NULL))
 	{
+		/*
+		 * parsed and rewritten, not planned: the planner evaluates immutable
+		 * functions of constant arguments, which would run the view owner's
+		 * code as the one who runs the script
+		 */
 		appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NOT NULL THEN\n  ", lit((char *) lfirst(lc)));
-		exec(&b, psprintf("SELECT 1 FROM %s LIMIT 0", (char *) lfirst(lc)));
+		exec(&b, psprintf("PREPARE dedup_view_check AS SELECT 1 FROM %s", (char *) lfirst(lc)));
+		appendStringInfoString(&b, "  ");
+		exec(&b, "DEALLOCATE dedup_view_check");
 		appendStringInfoString(&b, "  END IF;\n");
 		checks++;
 	}
