@@ -1,6 +1,7 @@
 -- dedup.verify(): without a baseline it runs the checks that need none;
 -- after dedup.plan() it compares with the baseline.  An orphan row under a
--- NOT VALID foreign key, a role that lost SELECT, NULLs that grew, a backup
+-- NOT VALID foreign key, a role that lost SELECT, a role that may use
+-- other columns through column privileges, NULLs that grew, a backup
 -- changed by hand and a duplicate group left behind are each reported with
 -- the query that shows them; dedup.apply() fails on what it caused, not on
 -- what was there before.
@@ -46,6 +47,21 @@ CREATE TABLE projects_old (LIKE projects);
 SELECT count(*) FROM dedup.plan(merge_extensions => true);
 SELECT step, action, target, result FROM dedup.apply(merge_extensions => true) WHERE action <> 'keep';
 SELECT check_name, target, ok FROM dedup.verify() WHERE ok IS NOT TRUE ORDER BY 1, 2;
+
+-- A role with column privileges keeps the same access code (some columns)
+-- whichever columns they are: a column it gains or loses is reported.
+CREATE SCHEMA cols;
+CREATE TABLE cols.k (id int PRIMARY KEY, email text, secret text);
+INSERT INTO cols.k VALUES (1, 'a@x', 's1');
+CREATE TABLE cols.k_old (id int PRIMARY KEY, email text, secret text);
+INSERT INTO cols.k_old VALUES (2, 'b@x', 's2');
+GRANT USAGE ON SCHEMA cols TO anon;
+GRANT SELECT (id, email), UPDATE (email) ON cols.k, cols.k_old TO anon;
+SELECT step, action, target FROM dedup.plan('{cols}');
+SELECT step, action, result FROM dedup.apply('{cols}') WHERE action = 'verify';
+GRANT SELECT (secret) ON cols.k TO anon;
+REVOKE UPDATE (email) ON cols.k FROM anon;
+SELECT check_name, target, ok, detail FROM dedup.verify('{cols}') WHERE check_name = 'access' AND ok IS NOT TRUE ORDER BY 4;
 
 \c contrib_regression
 SET client_min_messages = warning;

@@ -20,7 +20,11 @@
  *									 (a merged extension): t name, o oid,
  *									 r exact rows, c columns, n NULL counts,
  *									 a index into acls, l row level security
- *									 and policies, f foreign keys
+ *									 and policies, f foreign keys, x the
+ *									 columns roles may use through column
+ *									 privileges alone ([role, privilege,
+ *									 column]: a code in capitals does not
+ *									 say which)
  *	 sequences                       those that feed their columns, with
  *									 their positions
  *	 views                           views and materialized views on them
@@ -256,6 +260,24 @@ orphans_state(DedupPlan *plan, Datum rels)
 	return out.data;
 }
 
+/*
+ * For the relations $1 (oid[]): each role of dedup._access_roles() that may
+ * use a column through a column privilege and not through the table's,
+ * as rel, role, privilege (SELECT, INSERT, UPDATE), column.  Only columns
+ * with privileges of their own can answer.
+ */
+const char *dedup_column_privileges_sql =
+"SELECT c.oid, r.name, p.priv, a.attname::pg_catalog.text"
+"  FROM pg_catalog.pg_class c"
+"  JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0"
+"       AND NOT a.attisdropped AND a.attacl IS NOT NULL"
+"  CROSS JOIN pg_catalog.unnest(dedup._access_roles()) r(name)"
+"  CROSS JOIN (VALUES ('SELECT'), ('INSERT'), ('UPDATE')) p(priv)"
+" WHERE c.oid OPERATOR(pg_catalog.=) ANY ($1)"
+"   AND NOT pg_catalog.has_table_privilege(r.name::pg_catalog.name, c.oid, p.priv)"
+"   AND pg_catalog.has_column_privilege(r.name::pg_catalog.name, c.oid, a.attnum, p.priv)"
+" ORDER BY 1, r.name COLLATE \"C\", 3, a.attnum";
+
 /* The roles asked about, in the order access codes list them. */
 List *
 dedup_access_roles(void)
@@ -321,6 +343,7 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 	int		   *aclindex = palloc0(sizeof(int) * Max(nrels, 1));
 	char	  **rls = palloc0(sizeof(char *) * Max(nrels, 1));
 	char	  **fks = palloc0(sizeof(char *) * Max(nrels, 1));
+	StringInfoData *colprivs = palloc0(sizeof(StringInfoData) * Max(nrels, 1));
 	StringInfoData d;
 	StringInfoData tables;
 	StringInfoData distinct;
@@ -387,6 +410,25 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 		}
 	}
 
+	/* the columns roles may use through column privileges alone */
+	foreach(lc, dedup_query_rows(dedup_column_privileges_sql, 1, types, args))
+	{
+		char	  **r = (char **) lfirst(lc);
+		int			at = rel_position(relids, nrels, (Oid) strtoul(r[0], NULL, 10));
+
+		if (at < 0)
+			continue;
+		if (colprivs[at].data == NULL)
+			initStringInfo(&colprivs[at]);
+		appendStringInfoString(&colprivs[at], colprivs[at].len ? ", [" : "[");
+		escape_json(&colprivs[at], r[1]);
+		appendStringInfoString(&colprivs[at], ", ");
+		escape_json(&colprivs[at], r[2]);
+		appendStringInfoString(&colprivs[at], ", ");
+		escape_json(&colprivs[at], r[3]);
+		appendStringInfoChar(&colprivs[at], ']');
+	}
+
 	/* rows and NULLs, table by table */
 	initStringInfo(&tables);
 	i = 0;
@@ -419,6 +461,8 @@ dedup_record_baseline(DedupPlan *plan, const char *by)
 		dedup_json_raw(&t, "a", psprintf("%d", aclindex[i]));
 		dedup_json_str(&t, "l", rls[i]);
 		dedup_json_raw(&t, "f", fks[i] ? fks[i] : "[]");
+		if (colprivs[i].data)
+			dedup_json_raw(&t, "x", psprintf("[%s]", colprivs[i].data));
 		appendStringInfoChar(&t, '}');
 		appendStringInfo(&tables, "%s%s", i ? ", " : "", t.data);
 		if (ct)

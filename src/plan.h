@@ -98,6 +98,7 @@ typedef struct DedupCheck
 } DedupCheck;
 
 extern const char *dedup_orphan_fks_sql;
+extern const char *dedup_column_privileges_sql;
 extern List *dedup_verify_checks(ArrayType *schemas, int64 baseline);
 
 #endif							/* DEDUP_PLAN_H */

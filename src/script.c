@@ -92,6 +92,31 @@ lit(const char *s)
 	return quote_literal_cstr(s);
 }
 
+/*
+ * Text for a "--" comment of a script: names may hold line breaks, which
+ * would end the comment and make the rest of the name SQL; each is written
+ * as \n or \r.
+ */
+static char *
+cmt(const char *s)
+{
+	StringInfoData o;
+
+	if (s == NULL)
+		return NULL;
+	initStringInfo(&o);
+	for (; *s; s++)
+	{
+		if (*s == '\n')
+			appendStringInfoString(&o, "\\n");
+		else if (*s == '\r')
+			appendStringInfoString(&o, "\\r");
+		else
+			appendStringInfoChar(&o, *s);
+	}
+	return o.data;
+}
+
 /* Apply the script settings until script_settings_end(). */
 static int
 script_settings_begin(void)
@@ -219,7 +244,7 @@ static void
 done_already(StringInfo b, int step, const char *what)
 {
 	appendStringInfoString(b, "  ");
-	notice(b, step, psprintf("done already: %s", what), NULL);
+	notice(b, step, "done already: %s", lit(what));
 	appendStringInfo(b, "    EXIT step_%d;\n", step);
 }
 
@@ -655,8 +680,15 @@ forward_verify(Script *sc, DedupStep *v)
 								   "                      AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')"
 								   " ORDER BY 1", 1, (Oid[]) {OIDARRAYOID}, (Datum[]) {catalog_oids(sc->plan->cat)}, NULL))
 	{
+		/*
+		 * parsed and rewritten, not planned: the planner evaluates immutable
+		 * functions of constant arguments, which would run the view owner's
+		 * code as the one who runs the script
+		 */
 		appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NOT NULL THEN\n  ", lit((char *) lfirst(lc)));
-		exec(&b, psprintf("SELECT 1 FROM %s LIMIT 0", (char *) lfirst(lc)));
+		exec(&b, psprintf("PREPARE dedup_view_check AS SELECT 1 FROM %s", (char *) lfirst(lc)));
+		appendStringInfoString(&b, "  ");
+		exec(&b, "DEALLOCATE dedup_view_check");
 		appendStringInfoString(&b, "  END IF;\n");
 		checks++;
 	}
@@ -704,8 +736,8 @@ header(Script *sc, const char *what)
 					 "-- It is one transaction.  Every step that drops or replaces a table first checks, under\n"
 					 "-- its lock, that the table is as planned; if not, it raises an error and nothing is kept.\n"
 					 "-- Run again, every step finds itself done and changes nothing.\n",
-					 what, quote_identifier(get_database_name(MyDatabaseId)),
-					 sc->plan->schemas_text ? psprintf("schemas %s", sc->plan->schemas_text) : "all user schemas",
+					 what, cmt(quote_identifier(get_database_name(MyDatabaseId))),
+					 sc->plan->schemas_text ? psprintf("schemas %s", cmt(sc->plan->schemas_text)) : "all user schemas",
 					 sc->plan->merge_extensions ? "true" : "false",
 					 strcmp(what, "dedup plan") == 0 ? "plan_sql" : "rollback_sql",
 					 dedup_query_value("SELECT pg_catalog.to_char(pg_catalog.now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS UTC')", 0, NULL, NULL),
@@ -715,8 +747,8 @@ header(Script *sc, const char *what)
 	{
 		DedupStep  *s = (DedupStep *) lfirst(lc);
 
-		appendStringInfo(&sc->out, "--   %d %s %s%s%s\n", s->number, dedup_step_action(s->kind), s->target,
-						 s->hazard ? psprintf(" [%s]", s->hazard) : "", s->reason ? psprintf(": %s", s->reason) : "");
+		appendStringInfo(&sc->out, "--   %d %s %s%s%s\n", s->number, dedup_step_action(s->kind), cmt(s->target),
+						 s->hazard ? psprintf(" [%s]", cmt(s->hazard)) : "", s->reason ? psprintf(": %s", cmt(s->reason)) : "");
 	}
 	appendStringInfoString(&sc->out, "\nBEGIN;\n");
 	for (i = 0; i < NSETTINGS; i++)
@@ -793,6 +825,17 @@ rollback_merge_rows(Script *sc, DedupStep *s)
 									  s->into_name, bsq, s->merge_keymatch, s->merge_same,
 									  backup_qual(bk), s->merge_keymatch);
 
+		/*
+		 * a second run: the undo of the backups dropped each one that its
+		 * table holds the rows of again (deleting the merged rows needs
+		 * both)
+		 */
+		appendStringInfo(&b, "  IF pg_catalog.to_regclass(%s) IS NULL OR pg_catalog.to_regclass(%s) IS NULL THEN\n",
+						 lit(bsq), lit(backup_qual(bk)));
+		done_already(&b, s->number, psprintf("the rows merged from %s were deleted from %s (a backup they are told apart by is gone)",
+											 s->target, s->into_name));
+		appendStringInfoString(&b, "  END IF;\n");
+		exec(&b, psprintf("LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE", s->into_name));
 		appendStringInfo(&b, "  EXECUTE %s INTO _x;\n", lit(psprintf("SELECT pg_catalog.count(*) %s", merged)));
 		appendStringInfoString(&b, "  IF _x = 0 THEN\n");
 		done_already(&b, s->number, psprintf("no row merged from %s is left in %s", s->target, s->into_name));
@@ -925,8 +968,8 @@ write_script(DedupPlan *plan, int64 baseline, const char *what, const StepWriter
 		if (writers[s->kind] == NULL && backwards)
 			continue;
 		appendStringInfo(&sc.body, "-- %sstep %d: %s %s%s%s\n", backwards ? "undo " : "", s->number,
-						 dedup_step_action(s->kind), s->target,
-						 s->hazard ? psprintf(" [%s]", s->hazard) : "", s->reason ? psprintf(": %s", s->reason) : "");
+						 dedup_step_action(s->kind), cmt(s->target),
+						 s->hazard ? psprintf(" [%s]", cmt(s->hazard)) : "", s->reason ? psprintf(": %s", cmt(s->reason)) : "");
 		if (writers[s->kind])
 			writers[s->kind] (&sc, s);
 		else
@@ -1373,7 +1416,6 @@ rollback_merge_extension(Script *sc, DedupStep *s)
 	char	   *cols = insert_columns(s->relid);
 	StringInfoData drop;
 	ListCell   *lc;
-	char	   *v = psprintf("(%s)", x->select);
 
 	initStringInfo(&b);
 	appendStringInfo(&b, "  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass(%s)) = 'r' THEN\n",
@@ -1382,13 +1424,37 @@ rollback_merge_extension(Script *sc, DedupStep *s)
 	appendStringInfoString(&b, "  END IF;\n");
 	exec(&b, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", x->bq));
 
-	/* nothing written since that undoing would lose */
-	appendStringInfo(&b, "  EXECUTE %s INTO _x;\n",
-					 lit(psprintf("SELECT pg_catalog.count(*) FROM %s e FULL JOIN %s v ON %s"
-								  " WHERE NOT pg_catalog.record_image_eq(ROW(%s), ROW(%s))",
-								  beq, v, key_pairs(x, "v", false, "e", false),
-								  dedup_quoted_list_prefixed(x->p->ext_columns, "e."),
-								  dedup_quoted_list_prefixed(x->p->ext_columns, "v."))));
+	/*
+	 * nothing written since that undoing would lose, as dedup.undo() checks
+	 * it: every base row's added columns still hold what the extension's
+	 * backup holds for it (NULL when it had no row), every row of that
+	 * backup still has its base row, and every filled column still holds
+	 * what the merge gave it.  Writes to the base's own values are no loss:
+	 * they stay.
+	 */
+	{
+		StringInfoData changed;
+
+		initStringInfo(&changed);
+		if (x->p->added)
+			appendStringInfo(&changed, "(SELECT pg_catalog.count(*) FROM %s b LEFT JOIN %s e ON %s"
+							 " WHERE NOT pg_catalog.record_image_eq(ROW(%s), ROW(%s)))",
+							 x->bq, beq, key_pairs(x, "b", true, "e", false),
+							 dedup_quoted_list_prefixed(x->p->added, "b."),
+							 dedup_quoted_list_prefixed(x->p->added, "e."));
+		appendStringInfo(&changed, "%s(SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s))",
+						 changed.len ? " + " : "", beq, x->bq, key_pairs(x, "b", true, "e", false));
+		foreach(lc, x->p->filled)
+		{
+			const char *q = quote_identifier((char *) lfirst(lc));
+
+			appendStringInfo(&changed, " + (SELECT pg_catalog.count(*) FROM %s b JOIN %s bb ON %s LEFT JOIN %s e ON %s"
+							 " WHERE NOT pg_catalog.record_image_eq(ROW(b.%s), ROW(CASE WHEN bb.%s IS NULL THEN e.%s ELSE bb.%s END)))",
+							 x->bq, bbq, key_pairs(x, "b", true, "bb", true), beq, key_pairs(x, "b", true, "e", false),
+							 q, q, q, q);
+		}
+		appendStringInfo(&b, "  EXECUTE %s INTO _x;\n", lit(psprintf("SELECT %s", changed.data)));
+	}
 	appendStringInfoString(&b, "  IF _x IS DISTINCT FROM 0 THEN\n");
 	raise_changed(&b, s->number, "%s rows of %s differ from its backup %s: they were written since, and undoing the merge would lose that",
 				  psprintf("_x, %s, %s", lit(x->eq), lit(beq)), "Copy them aside first, then undo by hand.");
