@@ -44,7 +44,7 @@ PGFILEDESC = "dedup - find and consolidate duplicate tables"
 PG_CPPFLAGS = -I$(srcdir)/src
 
 # Regression tests (sql/ + expected/); the demo fixture is loaded by each test that needs it.
-REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discovery_verdicts pagila realworld safe_ops undo_catalog merge_rows unpartition merge_extension merge_extension_swap merge_members safety_rows safety_access hostile_names duplicate_objects duplicate_lints duplicate_objects_pagila assert_paths plan_apply plan_sql plan_sql_hostile plan_verify plan_locks
+REGRESS = discovery_demo discovery_rules discovery_names discovery_scale discovery_verdicts pagila realworld safe_ops undo_catalog merge_rows unpartition merge_extension merge_extension_swap merge_members safety_rows safety_access hostile_names duplicate_objects duplicate_lints duplicate_objects_pagila assert_paths plan_apply plan_sql plan_sql_hostile plan_sql_owner plan_verify plan_locks
 REGRESS_OPTS = --inputdir=. --load-extension=dedup
 
 # Isolation specs live in test/specs with their expected output in test/expected.

@@ -178,7 +178,7 @@ emit_steps(Script *sc)
 	char	   *tag;
 
 	initStringInfo(&b);
-	appendStringInfo(&b, "DECLARE\n  _n bigint;\n  _fp text;\n  _x bigint;\n  _t text;\n  _c bigint;\n  _b boolean;\nBEGIN\n%sEND\n",
+	appendStringInfo(&b, "DECLARE\n  _n bigint;\n  _fp text;\n  _x bigint;\n  _t text;\n  _c bigint;\n  _b boolean;\n  _w bigint;\n  _runner name := current_user;\nBEGIN\n%sEND\n",
 					 sc->body.data);
 	tag = dollar_tag(b.data, "dedup");
 	appendStringInfo(&sc->out, "DO %s\n%s%s;\n\n", tag, b.data, tag);
@@ -198,6 +198,35 @@ exec_all(StringInfo b, List *stmts)
 
 	foreach(lc, stmts)
 		exec(b, (char *) lfirst(lc));
+}
+
+/*
+ * EXECUTE of a statement that writes rows of relid, or adds columns to it,
+ * or proves its constraints, as relid's owner, as dedup runs it
+ * (dedup_exec_as): the table's triggers, defaults, CHECKs and index
+ * expressions are its owner's code, and never run as whoever runs the
+ * script.  (Whoever may drop the table may take its owner's role.)  _w is
+ * the number of rows it wrote.
+ */
+static void
+exec_as_owner(StringInfo b, const char *stmt, Oid relid)
+{
+	char	   *owner = GetUserNameFromId(dedup_rel_owner(relid), false);
+
+	appendStringInfo(b, "  IF current_user <> %s THEN\n    EXECUTE %s;\n  END IF;\n",
+					 lit(owner), lit(psprintf("SET LOCAL ROLE %s", quote_identifier(owner))));
+	exec(b, stmt);
+	appendStringInfoString(b, "  GET DIAGNOSTICS _w = ROW_COUNT;\n");
+	appendStringInfoString(b, "  EXECUTE pg_catalog.format('SET LOCAL ROLE %I', _runner);\n");
+}
+
+static void
+exec_all_as_owner(StringInfo b, List *stmts, Oid relid)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmts)
+		exec_as_owner(b, (char *) lfirst(lc), relid);
 }
 
 /* RAISE EXCEPTION with a message and detail (format strings of PL/pgSQL's format()). */
@@ -491,7 +520,7 @@ forward_unpartition(Script *sc, DedupStep *s)
 	exec_all(&b, statements("SELECT s FROM pg_catalog.jsonb_array_elements_text(($1::pg_catalog.jsonb->'pre')"
 							"  OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_array($1::pg_catalog.jsonb->>'create',"
 							"  $1::pg_catalog.jsonb->>'owner_sql')) s WHERE s IS NOT NULL", def));
-	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bq));
+	exec_as_owner(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bq), s->relid);
 	exec_all(&b, statements("SELECT pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'build')", def));
 	exec_all(&b, statements("SELECT pg_catalog.jsonb_array_elements_text($1::pg_catalog.jsonb->'post')", def));
 	exec_all(&b, dedup_query_column("SELECT dedup._partition_extras($1)", 1, types, args, NULL));
@@ -583,10 +612,10 @@ forward_merge_rows(Script *sc, DedupStep *s)
 	raise_changed(&b, s->number, psprintf("%%s rows of %%s conflict with %%s; " INT64_FORMAT " did when the plan was made", s->conflicts),
 				  psprintf("_c, %s, %s", lit(s->target), lit(s->into_name)), REPLAN_HINT);
 	appendStringInfoString(&b, "  END IF;\n");
-	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s)",
-					  s->into_name, dedup_quoted_list(s->merge_columns), dedup_quoted_list_prefixed(s->merge_columns, "s."),
-					  s->target, s->into_name, s->merge_keymatch));
-	appendStringInfoString(&b, "  GET DIAGNOSTICS _n = ROW_COUNT;\n");
+	exec_as_owner(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s s WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s)",
+							   s->into_name, dedup_quoted_list(s->merge_columns), dedup_quoted_list_prefixed(s->merge_columns, "s."),
+							   s->target, s->into_name, s->merge_keymatch), s->into);
+	appendStringInfoString(&b, "  _n := _w;\n");
 	advance_sequences(&b, s->into, s->into_name);
 	if (s->drop_source)
 	{
@@ -731,7 +760,8 @@ header(Script *sc, const char *what)
 	appendStringInfo(&sc->out,
 					 "-- %s for database %s, %s (merge_extensions => %s)\n"
 					 "-- Written by dedup.%s() at %s from the plan recorded in journal entry " INT64_FORMAT ".\n"
-					 "-- Plain SQL: it needs no extension.  Run it whole, as the owner of the tables:\n"
+					 "-- Plain SQL: it needs no extension.  Run it whole, as the owner of the tables or a member\n"
+					 "-- of that role (rows are written as the table's owner, SET LOCAL ROLE):\n"
 					 "--   psql -v ON_ERROR_STOP=1 -f this.sql    or paste it into the Supabase SQL editor.\n"
 					 "-- It is one transaction.  Every step that drops or replaces a table first checks, under\n"
 					 "-- its lock, that the table is as planned; if not, it raises an error and nothing is kept.\n"
@@ -813,7 +843,7 @@ rollback_merge_rows(Script *sc, DedupStep *s)
 					  "Restore it by hand from what is left.");
 		appendStringInfoString(&b, "    END IF;\n");
 		exec_all(&b, tree_statements(s->target));
-		exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bsq));
+		exec_as_owner(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bsq), s->relid);
 		exec_all(&b, dependent_creates(s->target));
 		notice(&b, s->number, "%s recreated with its %s rows", psprintf("%s, _n", lit(s->target)));
 		appendStringInfoString(&b, "  END IF;\n");
@@ -844,7 +874,7 @@ rollback_merge_rows(Script *sc, DedupStep *s)
 					  psprintf("_x, %s, %s", lit(s->target), lit(s->into_name)),
 					  "Compare the keeper with the backups and delete by hand what should go.");
 		appendStringInfoString(&b, "  END IF;\n");
-		exec(&b, psprintf("DELETE %s", merged));
+		exec_as_owner(&b, psprintf("DELETE %s", merged), s->into);
 		notice(&b, s->number, "the %s rows merged from %s deleted from %s",
 			   psprintf("_x, %s, %s", lit(s->target), lit(s->into_name)));
 	}
@@ -881,7 +911,7 @@ rollback_unpartition(Script *sc, DedupStep *s)
 	exec_all(&b, dependent_drops(s->target));
 	exec(&b, psprintf("DROP TABLE %s", s->target));
 	exec_all(&b, tree_statements(s->target));
-	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bq));
+	exec_as_owner(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", s->target, cols, cols, bq), s->relid);
 	exec_all(&b, dependent_creates(s->target));
 	notice(&b, s->number, "%s is partitioned again, with its %s rows", psprintf("%s, _n", lit(s->target)));
 	emit_block(sc, s->number, b.data);
@@ -1316,7 +1346,7 @@ forward_merge_extension(Script *sc, DedupStep *s)
 	foreach(lc, x->p->definitions)
 		appendStringInfo(&add, "%sADD COLUMN %s", add.len ? ", " : "", (char *) lfirst(lc));
 	if (add.len)
-		exec(&b, psprintf("ALTER TABLE %s %s", x->bq, add.data));
+		exec_as_owner(&b, psprintf("ALTER TABLE %s %s", x->bq, add.data), s->into);
 	initStringInfo(&upd);
 	foreach(lc, x->p->added)
 		appendStringInfo(&upd, "%s%s = e.%s", upd.len ? ", " : "", quote_identifier((char *) lfirst(lc)),
@@ -1330,7 +1360,7 @@ forward_merge_extension(Script *sc, DedupStep *s)
 	foreach(lc, x->triggers)
 		exec(&b, psprintf("ALTER TABLE %s DISABLE TRIGGER %s", x->bq, quote_identifier(((char **) lfirst(lc))[0])));
 	if (upd.len)
-		exec(&b, psprintf("UPDATE %s b SET %s FROM %s e WHERE %s", x->bq, upd.data, x->eq, km));
+		exec_as_owner(&b, psprintf("UPDATE %s b SET %s FROM %s e WHERE %s", x->bq, upd.data, x->eq, km), s->into);
 	foreach(lc, x->triggers)
 		exec(&b, psprintf("ALTER TABLE %s %s TRIGGER %s", x->bq, ((char **) lfirst(lc))[1],
 						  quote_identifier(((char **) lfirst(lc))[0])));
@@ -1351,7 +1381,7 @@ forward_merge_extension(Script *sc, DedupStep *s)
 	exec_all(&b, x->p->carry);
 	exec_all(&b, x->p->grants);
 	exec_all(&b, x->p->repoint);
-	exec_all(&b, x->p->validate);
+	exec_all_as_owner(&b, x->p->validate, s->into);
 
 	/* its name: a view that answers as the table did */
 	if (x->definer_view)
@@ -1474,8 +1504,8 @@ rollback_merge_extension(Script *sc, DedupStep *s)
 	{
 		const char *q = quote_identifier((char *) lfirst(lc));
 
-		exec(&b, psprintf("UPDATE %s b SET %s = NULL FROM %s k WHERE %s AND k.%s IS NULL AND b.%s IS NOT NULL",
-						  x->bq, q, bbq, key_pairs(x, "b", true, "k", true), q, q));
+		exec_as_owner(&b, psprintf("UPDATE %s b SET %s = NULL FROM %s k WHERE %s AND k.%s IS NULL AND b.%s IS NOT NULL",
+								   x->bq, q, bbq, key_pairs(x, "b", true, "k", true), q, q), s->into);
 	}
 	foreach(lc, x->triggers)
 		exec(&b, psprintf("ALTER TABLE %s %s TRIGGER %s", x->bq, ((char **) lfirst(lc))[1],
@@ -1497,7 +1527,7 @@ rollback_merge_extension(Script *sc, DedupStep *s)
 
 	/* the extension, its rows, its dependents */
 	exec_all(&b, tree_statements(x->eq));
-	exec(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", x->eq, cols, cols, beq));
+	exec_as_owner(&b, psprintf("INSERT INTO %s (%s) OVERRIDING SYSTEM VALUE SELECT %s FROM %s", x->eq, cols, cols, beq), s->relid);
 	exec_all(&b, dependent_creates(x->eq));
 	notice(&b, s->number, "%s is a table again; %s lost the columns and values it gained",
 		   psprintf("%s, %s", lit(x->eq), lit(x->bq)));
