@@ -938,6 +938,9 @@ rollback_backup(Script *sc, DedupStep *s)
 	appendStringInfoString(&b, "  ");
 	notice(&b, s->number, "%s is not the backup the plan took: kept", lit(bq));
 	appendStringInfo(&b, "    EXIT step_%d;\n  END IF;\n", s->number);
+	/* compared and dropped under the locks: no write in between */
+	exec(&b, psprintf("LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", bq));
+	exec(&b, psprintf("LOCK TABLE %s IN SHARE MODE", s->target));
 	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _n, _fp FROM pg_temp.dedup_rows(%s) f;\n", lit(bq));
 	appendStringInfo(&b, "  SELECT f.n, f.fp INTO _x, _t FROM pg_temp.dedup_rows(%s) f;\n", lit(s->target));
 	appendStringInfoString(&b, "  IF _n <> _x OR _fp <> _t THEN\n  ");
