@@ -43,6 +43,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -737,6 +738,20 @@ check_backups(Verify *v)
 
 		CHECK_FOR_INTERRUPTS();
 		n++;
+
+		/*
+		 * The fingerprint is read past privileges and policies: only for a
+		 * caller who may read every row of the backup (its rows and
+		 * fingerprint are in the journal, which the caller may not read).
+		 */
+		if (pg_class_aclcheck(b->backup, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+			check_enable_rls(b->backup, InvalidOid, true) == RLS_ENABLED)
+		{
+			add(v, "backups", dedup_qualified_name(b->backup), -1,
+				psprintf("backup %s cannot be checked by you: no SELECT privilege, or row level security applies to you",
+						 dedup_qualified_name(b->backup)));
+			continue;
+		}
 		if (!dedup_backup_matches(b))
 		{
 			add(v, "backups", dedup_qualified_name(b->backup), 0,
