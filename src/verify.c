@@ -274,6 +274,26 @@ check_rows_and_nulls(Verify *v)
 				appendStringInfo(&q, ", pg_catalog.count(*) FILTER (WHERE v.%s IS NULL)", quote_identifier((char *) lfirst(cc)));
 			appendStringInfo(&q, " FROM %s v", r[0]);
 			known = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+
+			/*
+			 * The owner reads what the view reads: the caller must be able
+			 * to read every row of each of those too (the view is
+			 * security_invoker, and its rows are not the caller's to count
+			 * otherwise).
+			 */
+			foreach(cc, known ? dedup_query_column("SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite w"
+												   "  JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+												   "       AND d.objid OPERATOR(pg_catalog.=) w.oid"
+												   "       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+												   " WHERE w.ev_class OPERATOR(pg_catalog.=) $1 AND d.refobjid OPERATOR(pg_catalog.<>) $1",
+												   1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(relid)}, NULL) : NIL)
+			{
+				Oid			read = (Oid) strtoul((char *) lfirst(cc), NULL, 10);
+
+				if (pg_class_aclcheck(read, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+					check_enable_rls(read, InvalidOid, true) == RLS_ENABLED)
+					known = false;
+			}
 			if (known)
 			{
 				ViewCountArgs a = {q.data, dedup_rel_owner(relid), NIL};
