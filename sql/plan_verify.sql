@@ -113,6 +113,34 @@ SELECT check_name, ok, count(*), bool_or(detail ~ 'rows with fingerprint') AS le
   FROM dedup.verify('{dseq}') WHERE check_name = 'backups' GROUP BY 1, 2;
 RESET ROLE;
 
+-- Planning a read of a table folds its index expressions: its owner's
+-- code, which plan(), verify() and apply() never run as their caller (a
+-- new session each time: the folded expressions are cached).
+CREATE SCHEMA ie AUTHORIZATION regress_dedup_pv_owner;
+SET ROLE regress_dedup_pv_owner;
+CREATE FUNCTION ie.f(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS
+  $$BEGIN RAISE WARNING 'index expression runs as %', current_user; RETURN $1; END$$;
+SET client_min_messages = error;
+CREATE TABLE ie.k (id serial PRIMARY KEY, v text);
+INSERT INTO ie.k (v) VALUES ('a'), ('b');
+CREATE TABLE ie.k_old (id int PRIMARY KEY, v text);
+INSERT INTO ie.k_old VALUES (1, 'a'), (2, 'b'), (3, 'c');
+CREATE INDEX ON ie.k ((id + ie.f(1)));
+CREATE TABLE ie.child (id int PRIMARY KEY, k_id int);
+CREATE INDEX ON ie.child ((k_id + ie.f(2)));
+INSERT INTO ie.child VALUES (1, 1);
+ALTER TABLE ie.child ADD FOREIGN KEY (k_id) REFERENCES ie.k (id) NOT VALID;
+RESET client_min_messages;
+RESET ROLE;
+\c dedup_plan_verify
+SELECT step, action, target FROM dedup.plan('{ie}');
+\c dedup_plan_verify
+SELECT check_name, target, ok FROM dedup.verify('{ie}') WHERE check_name IN ('orphans', 'sequences');
+\c dedup_plan_verify
+BEGIN;
+SELECT step, action, result FROM dedup.apply('{ie}') WHERE action = 'verify';
+ROLLBACK;
+
 \c contrib_regression
 SET client_min_messages = warning;
 DROP DATABASE dedup_plan_verify;

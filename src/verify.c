@@ -117,55 +117,6 @@ summary(Verify *v, const char *name, int before, int checked, const char *what, 
 		add(v, name, psprintf("%d %s", checked, what), 1, pstrdup(fine));
 }
 
-/* Run a query that returns one count, in a subtransaction: -1 and *why on error. */
-typedef struct CountArgs
-{
-	const char *sql;
-	int64		n;
-} CountArgs;
-
-static void
-count_body(void *arg)
-{
-	CountArgs  *a = (CountArgs *) arg;
-	char	   *v = dedup_query_value(a->sql, 0, NULL, NULL);
-
-	a->n = v ? pg_strtoint64(v) : 0;
-}
-
-static int64
-try_count(const char *sql, char **why)
-{
-	CountArgs	a = {sql, 0};
-
-	*why = NULL;
-	return dedup_try(count_body, &a, why) ? a.n : -1;
-}
-
-/* The first value a query returns, in a subtransaction: NULL, and *why on error. */
-typedef struct ValueArgs
-{
-	const char *sql;
-	char	   *value;
-} ValueArgs;
-
-static void
-value_body(void *arg)
-{
-	ValueArgs  *a = (ValueArgs *) arg;
-
-	a->value = dedup_query_value(a->sql, 0, NULL, NULL);
-}
-
-static char *
-try_value(const char *sql, char **why)
-{
-	ValueArgs	a = {sql, NULL};
-
-	*why = NULL;
-	return dedup_try(value_body, &a, why) ? a.value : NULL;
-}
-
 /*
  * Rows and NULLs read through a view, as the view's owner: a view is its
  * owner's code (its functions would otherwise run as the caller of
@@ -182,11 +133,38 @@ static void
 view_count_body(void *arg)
 {
 	ViewCountArgs *a = (ViewCountArgs *) arg;
-	DedupAs		saved;
 
-	dedup_become(a->owner, &saved);
-	a->rows = dedup_query_rows(a->sql, 0, NULL, NULL);
-	dedup_unbecome(&saved);
+	a->rows = dedup_query_rows_as(a->sql, a->owner, 0, NULL, NULL);
+}
+
+/*
+ * The first value of a read of tables owned by owner, run as the owner
+ * (their index expressions are its code), in a subtransaction: NULL and
+ * *why on error.  The caller has checked that it may read every row.
+ */
+typedef struct OwnerValueArgs
+{
+	const char *sql;
+	Oid			owner;
+	char	   *value;
+} OwnerValueArgs;
+
+static void
+owner_value_body(void *arg)
+{
+	OwnerValueArgs *a = (OwnerValueArgs *) arg;
+	List	   *rows = dedup_query_rows_as(a->sql, a->owner, 0, NULL, NULL);
+
+	a->value = rows ? ((char **) linitial(rows))[0] : NULL;
+}
+
+static char *
+try_value_as(const char *sql, Oid owner, char **why)
+{
+	OwnerValueArgs a = {sql, owner, NULL};
+
+	*why = NULL;
+	return dedup_try(owner_value_body, &a, why) ? a.value : NULL;
 }
 
 /* What an access letter means, for a detail. */
@@ -397,7 +375,7 @@ check_foreign_keys(Verify *v)
 const char *dedup_orphan_fks_sql =
 "SELECT k.oid, k.conrelid::pg_catalog.regclass::pg_catalog.text, k.conname::pg_catalog.text,"
 "       dedup._fk_orphans_sql(k.oid), k.convalidated, k.confrelid::pg_catalog.regclass::pg_catalog.text,"
-"       dedup._fk_orphans_sql(k.oid, true)"
+"       dedup._fk_orphans_sql(k.oid, true), k.conrelid, k.confrelid"
 "  FROM pg_catalog.pg_constraint k"
 " WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.conparentid OPERATOR(pg_catalog.=) 0"
 "   AND (k.conrelid OPERATOR(pg_catalog.=) ANY ($1) OR k.confrelid OPERATOR(pg_catalog.=) ANY ($1)"
@@ -438,7 +416,7 @@ check_orphans(Verify *v, List *rels)
 			if (strcmp(o[0], r[1]) == 0 && strcmp(o[1], r[2]) == 0 && o[2])
 				before_n = pg_strtoint64(o[2]);
 		}
-		orphans = try_count(r[3], &why);
+		orphans = dedup_count_orphans(r[3], (Oid) strtoul(r[7], NULL, 10), (Oid) strtoul(r[8], NULL, 10), &why);
 		if (orphans < 0)
 			add(v, "orphans", r[1], -1, psprintf("foreign key %s could not be checked: %s", quote_identifier(r[2]), why));
 		else if (orphans > 0)
@@ -471,7 +449,7 @@ check_sequences(Verify *v, List *rels)
 
 	args[0] = oid_array(rels);
 	foreach(lc, dedup_query_rows("SELECT s.seq::pg_catalog.text, s.rel::pg_catalog.regclass::pg_catalog.text, s.col,"
-								 "       q.seqincrement, pg_catalog.has_sequence_privilege(s.seq, 'SELECT')"
+								 "       q.seqincrement, pg_catalog.has_sequence_privilege(s.seq, 'SELECT'), s.rel"
 								 "  FROM dedup._table_sequences($1) s"
 								 "  JOIN pg_catalog.pg_sequence q ON q.seqrelid OPERATOR(pg_catalog.=) s.seq"
 								 " ORDER BY 1, 2, 3", 1, types, args))
@@ -494,8 +472,18 @@ check_sequences(Verify *v, List *rels)
 		state = (char **) linitial(dedup_query_rows(psprintf("SELECT last_value, is_called FROM %s", r[0]), 0, NULL, NULL));
 		last = pg_strtoint64(state[0]);
 		called = strcmp(state[1], "t") == 0;
-		edge = try_value(psprintf("SELECT %s(%s)::pg_catalog.text FROM %s", up ? "pg_catalog.max" : "pg_catalog.min",
-								  quote_identifier(r[2]), r[1]), &why);
+		{
+			Oid			rel = (Oid) strtoul(r[5], NULL, 10);
+
+			if (!dedup_may_read_all(rel))
+			{
+				add(v, "sequences", r[0], -1, psprintf("column %s.%s cannot be read by you: no SELECT privilege, or row level security applies to you",
+													   r[1], quote_identifier(r[2])));
+				continue;
+			}
+			edge = try_value_as(psprintf("SELECT %s(%s)::pg_catalog.text FROM %s", up ? "pg_catalog.max" : "pg_catalog.min",
+										 quote_identifier(r[2]), r[1]), dedup_rel_owner(rel), &why);
+		}
 		if (why)
 		{
 			add(v, "sequences", r[0], -1, psprintf("column %s.%s could not be read: %s", r[1], quote_identifier(r[2]), why));
