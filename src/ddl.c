@@ -449,10 +449,10 @@ dedup_exec_as(const char *sql, Oid as)
 	queries = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
 	if (list_length(queries) != 1)
 		elog(ERROR, "dedup: a statement rewritten into several cannot be run this way: %s", sql);
-	plan = pg_plan_query(linitial_node(Query, queries), sql, 0, NULL);
-
 	CommandCounterIncrement();
 	dedup_become(as, &saved);
+	/* planning folds the tables' index expressions: the owner's code */
+	plan = pg_plan_query(linitial_node(Query, queries), sql, 0, NULL);
 	snap = GetLatestSnapshot();
 	PushActiveSnapshot(snap);
 	UpdateActiveSnapshotCommandId();
