@@ -110,7 +110,15 @@ SELECT count(*) FROM order_totals;
 INSERT INTO order_lines VALUES (1000, 999999, '2026-01-01');
 -- The new order was written since: undo refuses rather than lose it; once
 -- it is gone, undo puts the partitioned table back as it was.
-SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'unpartition';
+-- (the backup's name holds today's date: shown as YYYYMMDD)
+DO $$
+DECLARE m text; d text; h text;
+BEGIN
+  PERFORM dedup.undo(max(id)) FROM dedup.journal WHERE action = 'unpartition';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+  RAISE NOTICE E'%\nDETAIL: %\nHINT: %', m, regexp_replace(d, '_backup_[0-9]{8}', '_backup_YYYYMMDD'), h;
+END $$;
 DELETE FROM orders WHERE placed = '2026-05-01';
 SELECT dedup.undo(max(id)) FROM dedup.journal WHERE action = 'unpartition';
 SELECT relkind FROM pg_class WHERE oid = 'orders'::regclass;

@@ -206,6 +206,7 @@ typedef struct OrphanCount
 {
 	const char *sql;
 	int64		n;
+	Oid			owner;
 } OrphanCount;
 
 static void
@@ -213,7 +214,31 @@ orphan_count_body(void *arg)
 {
 	OrphanCount *c = (OrphanCount *) arg;
 
-	c->n = pg_strtoint64(dedup_query_value(c->sql, 0, NULL, NULL));
+	c->n = pg_strtoint64(((char **) linitial(dedup_query_rows_as(c->sql, c->owner, 0, NULL, NULL)))[0]);
+}
+
+/*
+ * The rows of conrelid without their row in confrelid, counted by the
+ * query sql (dedup._fk_orphans_sql) in a subtransaction: -1 and *why when
+ * the caller may not read every row of both, or the count fails.  It runs
+ * as the owner of the referencing table, as PostgreSQL validates a foreign
+ * key: planning it folds the tables' index expressions, their owners'
+ * code, which never runs as the caller.
+ */
+int64
+dedup_count_orphans(const char *sql, Oid conrelid, Oid confrelid, char **why)
+{
+	OrphanCount c = {sql, -1, InvalidOid};
+
+	*why = NULL;
+	if (!dedup_may_read_all(conrelid) || !dedup_may_read_all(confrelid))
+	{
+		*why = psprintf("you may not read every row of %s and %s: no SELECT privilege, or row level security applies to you",
+						dedup_qualified_name(conrelid), dedup_qualified_name(confrelid));
+		return -1;
+	}
+	c.owner = dedup_rel_owner(conrelid);
+	return dedup_try(orphan_count_body, &c, why) ? c.n : -1;
 }
 
 /*
@@ -242,12 +267,11 @@ orphans_state(DedupPlan *plan, Datum rels)
 	foreach(lc, dedup_query_rows(dedup_orphan_fks_sql, 2, types, args))
 	{
 		char	  **r = (char **) lfirst(lc);
-		OrphanCount c = {r[3], -1};
+		OrphanCount c = {r[3], -1, InvalidOid};
 		char	   *why = NULL;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!dedup_try(orphan_count_body, &c, &why))
-			c.n = -1;
+		c.n = dedup_count_orphans(r[3], (Oid) strtoul(r[7], NULL, 10), (Oid) strtoul(r[8], NULL, 10), &why);
 		appendStringInfoString(&out, out.len > 1 ? ", [" : "[");
 		escape_json(&out, r[1]);
 		appendStringInfoString(&out, ", ");

@@ -30,6 +30,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -448,10 +449,10 @@ dedup_exec_as(const char *sql, Oid as)
 	queries = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw), sql, NULL, 0, NULL);
 	if (list_length(queries) != 1)
 		elog(ERROR, "dedup: a statement rewritten into several cannot be run this way: %s", sql);
-	plan = pg_plan_query(linitial_node(Query, queries), sql, 0, NULL);
-
 	CommandCounterIncrement();
 	dedup_become(as, &saved);
+	/* planning folds the tables' index expressions: the owner's code */
+	plan = pg_plan_query(linitial_node(Query, queries), sql, 0, NULL);
 	snap = GetLatestSnapshot();
 	PushActiveSnapshot(snap);
 	UpdateActiveSnapshotCommandId();
@@ -587,4 +588,65 @@ dedup_set_acl_sql(const char *qualname, const char *acl, const char *kind)
 	return psprintf("SELECT dedup._set_acl(%s::pg_catalog.regclass, %s::pg_catalog.aclitem[], %s::pg_catalog.text)",
 					quote_literal_cstr(qualname), acl ? quote_literal_cstr(acl) : "NULL",
 					quote_literal_cstr(kind));
+}
+
+/*
+ * dedup_query_rows() of a read, planned and run as role as: the owner of
+ * the tables it reads.  Planning a read of a table folds its index
+ * expressions and predicates, and reading a view runs its functions: the
+ * owner's code, which must never run as the caller.  Inside a
+ * security-restricted operation, with search_path pinned and row level
+ * security off; the owner is not subject to its own FORCE ROW LEVEL
+ * SECURITY here (as in PostgreSQL's own foreign key checks), so it reads
+ * every row or fails.  The caller checks first that it may read every row
+ * itself (dedup_may_read_all); an error is cleaned up by the (sub)transaction
+ * abort.
+ */
+List *
+dedup_query_rows_as(const char *sql, Oid as, int nargs, Oid *types, Datum *values)
+{
+	DedupAs		saved;
+	List	   *rows;
+	Oid			userid;
+	int			sec;
+
+	dedup_become(as, &saved);
+	GetUserIdAndSecContext(&userid, &sec);
+	SetUserIdAndSecContext(userid, sec | SECURITY_NOFORCE_RLS);
+	rows = dedup_query_rows(sql, nargs, types, values);
+	dedup_unbecome(&saved);
+	return rows;
+}
+
+/*
+ * May the caller read every row of relid: SELECT on it (or on all its
+ * columns), and no row level security that applies to it.
+ */
+bool
+dedup_may_read_all(Oid relid)
+{
+	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
+		return false;
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK)
+		return false;
+	return check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
+}
+
+/*
+ * Raise what a read of relid as the caller would raise when the caller may
+ * not read every row of it (before it is read as its owner instead).
+ */
+void
+dedup_require_read_all(Oid relid)
+{
+	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("query would be affected by row-level security policy for table \"%s\"",
+						get_rel_name(relid)),
+				 errhint("dedup reads every row or none: it needs a role that row level security does not apply to.")));
 }

@@ -166,6 +166,9 @@ extern List *dedup_query_column(const char *sql, int nargs, Oid *types, Datum *v
 								const char *nulls);
 extern void dedup_exec_logged(List **log, const char *sql);
 extern List *dedup_query_rows(const char *sql, int nargs, Oid *types, Datum *values);
+extern List *dedup_query_rows_as(const char *sql, Oid as, int nargs, Oid *types, Datum *values);
+extern bool dedup_may_read_all(Oid relid);
+extern void dedup_require_read_all(Oid relid);
 extern void dedup_lock_tree(Oid relid, LOCKMODE mode);
 extern void dedup_lock_pair(Oid a, LOCKMODE amode, Oid b, LOCKMODE bmode);
 

@@ -529,10 +529,16 @@ dedup_missing_rows(PG_FUNCTION_ARGS)
 
 /* A count, or 0. */
 static int64
-count_of(const char *sql)
+count_of(MergePlan *p, const char *sql)
 {
-	char	   *v = dedup_query_value(sql, 0, NULL, NULL);
+	char	   *v;
 
+	/*
+	 * As the tables' owner: planning the read folds their index
+	 * expressions, the owner's code (the caller may read every row of both:
+	 * dedup_merge checks).
+	 */
+	v = ((char **) linitial(dedup_query_rows_as(sql, p->owner, 0, NULL, NULL)))[0];
 	return v ? pg_strtoint64(v) : 0;
 }
 
@@ -573,9 +579,9 @@ what_would_be_lost(MergePlan *p, int64 conflicts)
 	int64		absent;
 
 	initStringInfo(&lost);
-	absent = count_of(psprintf("SELECT pg_catalog.count(*) FROM %s s"
+	absent = count_of(p, psprintf("SELECT pg_catalog.count(*) FROM %s s"
 							   " WHERE NOT EXISTS (SELECT 1 FROM %s k WHERE %s AND %s)",
-							   p->sq, p->kq, p->keymatch, p->same));
+							   p->sq, p->kq, p->keymatch, p->same_owner));
 	if (conflicts > 0)
 		appendStringInfo(&lost, INT64_FORMAT " row%s of \"%s\" conflict%s with \"%s\" (see dedup.missing_rows()).\n",
 						 conflicts, conflicts == 1 ? "" : "s", get_rel_name(p->source),
@@ -588,7 +594,7 @@ what_would_be_lost(MergePlan *p, int64 conflicts)
 	foreach(lc, p->extra)
 	{
 		char	   *c = (char *) lfirst(lc);
-		int64		n = count_of(psprintf("SELECT pg_catalog.count(*) FROM %s s WHERE s.%s IS NOT NULL",
+		int64		n = count_of(p, psprintf("SELECT pg_catalog.count(*) FROM %s s WHERE s.%s IS NOT NULL",
 										  p->sq, quote_identifier(c)));
 
 		if (n > 0)
@@ -619,10 +625,12 @@ dedup_merge(Oid source, Oid keeper, ArrayType *given_key, bool drop_source,
 
 	p = prepare_merge(source, keeper, given_key, true, drop_source);
 	p->owner = dedup_rel_owner(keeper);
+	dedup_require_read_all(source);
+	dedup_require_read_all(keeper);
 	seqs = dedup_lock_sequences(keeper);
 
 	/* no role may read or write, through the keeper, what it could not */
-	if (count_of(psprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT 1) x", p->sq)) > 0)
+	if (count_of(p, psprintf("SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s LIMIT 1) x", p->sq)) > 0)
 	{
 		gains = dedup_access_rows_gain(source, keeper);
 		dedup_access_refuse(psprintf("merging \"%s\" into \"%s\"", get_rel_name(source),
@@ -785,8 +793,9 @@ dedup_unmerge(int64 id, List **sql)
 	cond = psprintf("k.xmin OPERATOR(pg_catalog.=) '%u'::pg_catalog.xid"
 					" AND EXISTS (SELECT 1 FROM %s s WHERE %s AND %s)",
 					dedup_rows_xid(strtou64(e[2], NULL, 10), p->kq), p->sq, p->keymatch, p->same_owner);
-	dedup_become(dedup_rel_owner(keeper), &as);
-	found = count_of(psprintf("SELECT pg_catalog.count(*) FROM %s k WHERE %s", p->kq, cond));
+	p->owner = dedup_rel_owner(keeper);
+	dedup_become(p->owner, &as);
+	found = count_of(p, psprintf("SELECT pg_catalog.count(*) FROM %s k WHERE %s", p->kq, cond));
 	dedup_unbecome(&as);
 	if (found != count)
 		ereport(ERROR,

@@ -597,6 +597,13 @@ check_merge(ExtMerge *m)
  *		columns the base's row level security policies read.  On exit
  *		m->filled lists the shared columns whose base values change.
  */
+/* The first value of a read of the two tables, as their owner. */
+static char *
+owner_value(ExtMerge *m, const char *sql)
+{
+	return ((char **) linitial(dedup_query_rows_as(sql, m->owner, 0, NULL, NULL)))[0];
+}
+
 static void
 compare_rows(ExtMerge *m)
 {
@@ -610,8 +617,15 @@ compare_rows(ExtMerge *m)
 	bool		take = strcmp(m->on_conflict, "take_extension") == 0;
 	List	   *replaced = NIL; /* shared columns whose non-NULL base values change */
 
-	n = dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
-								   m->eq, m->bq, m->keymatch), 0, NULL, NULL);
+	/*
+	 * The rows are read as the tables' owner: planning the reads folds the
+	 * tables' index expressions, the owner's code, never run as the caller.
+	 * The caller must be able to read every row of both itself.
+	 */
+	dedup_require_read_all(m->base);
+	dedup_require_read_all(m->ext);
+	n = owner_value(m, psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE NOT EXISTS (SELECT 1 FROM %s b WHERE %s)",
+								m->eq, m->bq, m->keymatch));
 	if (strcmp(n, "0") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
@@ -642,7 +656,7 @@ compare_rows(ExtMerge *m)
 	if (any_conflict.len > 0)
 		appendStringInfo(&sel, ", pg_catalog.count(*) FILTER (WHERE %s)", any_conflict.data);
 	appendStringInfo(&sel, " FROM %s b JOIN %s e ON %s", m->bq, m->eq, m->keymatch);
-	counts = dedup_query_rows(sel.data, 0, NULL, NULL);
+	counts = dedup_query_rows_as(sel.data, m->owner, 0, NULL, NULL);
 	row = (char **) linitial(counts);
 	m->ext_rows = pg_strtoint64(row[0]);
 	i = 1;
@@ -666,10 +680,10 @@ compare_rows(ExtMerge *m)
 		StringInfoData det;
 
 		initStringInfo(&det);
-		foreach(lc, dedup_query_column(psprintf("SELECT pg_catalog.to_jsonb(e.*)::pg_catalog.text FROM %s b JOIN %s e ON %s"
-												" WHERE %s ORDER BY 1 LIMIT 3", m->bq, m->eq, m->keymatch,
-												any_conflict.data), 0, NULL, NULL, NULL))
-			appendStringInfo(&det, "%s\n", (char *) lfirst(lc));
+		foreach(lc, dedup_query_rows_as(psprintf("SELECT pg_catalog.to_jsonb(e.*)::pg_catalog.text FROM %s b JOIN %s e ON %s"
+												 " WHERE %s ORDER BY 1 LIMIT 3", m->bq, m->eq, m->keymatch,
+												 any_conflict.data), m->owner, 0, NULL, NULL))
+			appendStringInfo(&det, "%s\n", ((char **) lfirst(lc))[0]);
 		ereport(ERROR,
 				(errcode(ERRCODE_UNIQUE_VIOLATION),
 				 errmsg(INT64_FORMAT " row%s of \"%s\" %s with \"%s\" in a shared column",
@@ -686,11 +700,10 @@ compare_rows(ExtMerge *m)
 		int64		blank;
 
 		blank = own == NIL ? m->ext_rows :
-			pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE ROW(%s) IS NULL",
-													 m->eq, dedup_quoted_list_prefixed(own, "e.")), 0, NULL, NULL));
+			pg_strtoint64(owner_value(m, psprintf("SELECT pg_catalog.count(*) FROM %s e WHERE ROW(%s) IS NULL",
+												  m->eq, dedup_quoted_list_prefixed(own, "e."))));
 		if (blank > 0 && (own != NIL ||
-						  m->ext_rows != pg_strtoint64(dedup_query_value(psprintf("SELECT pg_catalog.count(*) FROM %s", m->bq),
-																		 0, NULL, NULL))))
+						  m->ext_rows != pg_strtoint64(owner_value(m, psprintf("SELECT pg_catalog.count(*) FROM %s", m->bq)))))
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg(INT64_FORMAT " row%s of \"%s\" %s no value in any column of its own",

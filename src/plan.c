@@ -274,10 +274,11 @@ preview_rows(void *arg)
 	char	   *vk;
 	int			i;
 	int			nlost = 0;
+	Oid			owner;
 
 	dedup_check_target(p->keeper->relid, "merge into");
 	dedup_check_target(p->source->relid, "merge from");
-	(void) dedup_check_same_owner(p->source->relid, p->keeper->relid);
+	owner = dedup_check_same_owner(p->source->relid, p->keeper->relid);
 	LockRelationOid(p->source->relid, AccessShareLock);
 	LockRelationOid(p->keeper->relid, AccessShareLock);
 	dedup_check_mergeable(p->source->relid);
@@ -392,7 +393,15 @@ preview_rows(void *arg)
 					 "  FROM %s s",
 					 vk, keymatch.data, vk, keymatch.data, kshared.data, sshared.data,
 					 lostcols.data, p->source->qualname);
-	row = dedup_query_rows(sql.data, 0, NULL, NULL);
+	/*
+	 * Read as the tables' owner (planning folds their index expressions,
+	 * the owner's code), by a caller who may read every row of them.
+	 */
+	dedup_require_read_all(p->source->relid);
+	dedup_require_read_all(p->keeper->relid);
+	if (p->ext)
+		dedup_require_read_all(p->ext->relid);
+	row = dedup_query_rows_as(sql.data, owner, 0, NULL, NULL);
 	{
 		char	  **r = (char **) linitial(row);
 

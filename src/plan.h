@@ -85,6 +85,7 @@ extern int64 dedup_record_baseline(DedupPlan *plan, const char *by);
 extern int64 dedup_latest_baseline(ArrayType *schemas);
 extern List *dedup_access_roles(void);
 extern bool dedup_count_rows_and_nulls(Oid relid, List *cols, int64 *rows, int64 *nulls);
+extern int64 dedup_count_orphans(const char *sql, Oid conrelid, Oid confrelid, char **why);
 extern char *dedup_sequences_state(Datum rels);
 
 /* verify.c */

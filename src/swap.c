@@ -103,6 +103,8 @@ dedup_rebuild_indexes(DedupRebuild *rb)
 	Relation	transient = table_open(rb->transient, NoLock);
 	List	   *indexes = RelationGetIndexList(rel);
 	ListCell   *lc;
+	Oid			owner = rel->rd_rel->relowner;
+	DedupAs		as;
 
 	foreach(lc, indexes)
 	{
@@ -121,13 +123,23 @@ dedup_rebuild_indexes(DedupRebuild *rb)
 			rb->reindex = lappend_oid(rb->reindex, idx);
 			continue;
 		}
+		/*
+		 * Reading an index's definition (BuildIndexInfo) folds its
+		 * expressions and predicate: the owner's code, read as the owner.
+		 */
+		dedup_become(owner, &as);
 		copy = index_concurrently_create_copy(transient, idx, get_rel_tablespace(idx),
 											  psprintf("pg_temp_%u_%u", rb->transient, idx));
+		dedup_unbecome(&as);
 		CommandCounterIncrement();
 		{
 			Relation	index = index_open(copy, NoLock);	/* locked by its creation */
+			IndexInfo  *info;
 
-			index_build(transient, index, BuildIndexInfo(index), false, true);
+			dedup_become(owner, &as);
+			info = BuildIndexInfo(index);
+			dedup_unbecome(&as);
+			index_build(transient, index, info, false, true);
 			index_close(index, NoLock);
 		}
 		CommandCounterIncrement();

@@ -40,8 +40,10 @@
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -115,53 +117,54 @@ summary(Verify *v, const char *name, int before, int checked, const char *what, 
 		add(v, name, psprintf("%d %s", checked, what), 1, pstrdup(fine));
 }
 
-/* Run a query that returns one count, in a subtransaction: -1 and *why on error. */
-typedef struct CountArgs
+/*
+ * Rows and NULLs read through a view, as the view's owner: a view is its
+ * owner's code (its functions would otherwise run as the caller of
+ * verify() or apply()).  The caller must hold SELECT on the view itself.
+ */
+typedef struct ViewCountArgs
 {
 	const char *sql;
-	int64		n;
-} CountArgs;
+	Oid			owner;
+	List	   *rows;
+} ViewCountArgs;
 
 static void
-count_body(void *arg)
+view_count_body(void *arg)
 {
-	CountArgs  *a = (CountArgs *) arg;
-	char	   *v = dedup_query_value(a->sql, 0, NULL, NULL);
+	ViewCountArgs *a = (ViewCountArgs *) arg;
 
-	a->n = v ? pg_strtoint64(v) : 0;
+	a->rows = dedup_query_rows_as(a->sql, a->owner, 0, NULL, NULL);
 }
 
-static int64
-try_count(const char *sql, char **why)
-{
-	CountArgs	a = {sql, 0};
-
-	*why = NULL;
-	return dedup_try(count_body, &a, why) ? a.n : -1;
-}
-
-/* The first value a query returns, in a subtransaction: NULL, and *why on error. */
-typedef struct ValueArgs
+/*
+ * The first value of a read of tables owned by owner, run as the owner
+ * (their index expressions are its code), in a subtransaction: NULL and
+ * *why on error.  The caller has checked that it may read every row.
+ */
+typedef struct OwnerValueArgs
 {
 	const char *sql;
+	Oid			owner;
 	char	   *value;
-} ValueArgs;
+} OwnerValueArgs;
 
 static void
-value_body(void *arg)
+owner_value_body(void *arg)
 {
-	ValueArgs  *a = (ValueArgs *) arg;
+	OwnerValueArgs *a = (OwnerValueArgs *) arg;
+	List	   *rows = dedup_query_rows_as(a->sql, a->owner, 0, NULL, NULL);
 
-	a->value = dedup_query_value(a->sql, 0, NULL, NULL);
+	a->value = rows ? ((char **) linitial(rows))[0] : NULL;
 }
 
 static char *
-try_value(const char *sql, char **why)
+try_value_as(const char *sql, Oid owner, char **why)
 {
-	ValueArgs	a = {sql, NULL};
+	OwnerValueArgs a = {sql, owner, NULL};
 
 	*why = NULL;
-	return dedup_try(value_body, &a, why) ? a.value : NULL;
+	return dedup_try(owner_value_body, &a, why) ? a.value : NULL;
 }
 
 /* What an access letter means, for a detail. */
@@ -248,11 +251,37 @@ check_rows_and_nulls(Verify *v)
 			foreach(cc, cols)
 				appendStringInfo(&q, ", pg_catalog.count(*) FILTER (WHERE v.%s IS NULL)", quote_identifier((char *) lfirst(cc)));
 			appendStringInfo(&q, " FROM %s v", r[0]);
-			rows_now = try_count(psprintf("SELECT pg_catalog.count(*) FROM %s", r[0]), &why);
-			known = rows_now >= 0;
+			known = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
+
+			/*
+			 * The owner reads what the view reads: the caller must be able
+			 * to read every row of each of those too (the view is
+			 * security_invoker, and its rows are not the caller's to count
+			 * otherwise).
+			 */
+			foreach(cc, known ? dedup_query_column("SELECT DISTINCT d.refobjid FROM pg_catalog.pg_rewrite w"
+												   "  JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass"
+												   "       AND d.objid OPERATOR(pg_catalog.=) w.oid"
+												   "       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+												   " WHERE w.ev_class OPERATOR(pg_catalog.=) $1 AND d.refobjid OPERATOR(pg_catalog.<>) $1",
+												   1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum(relid)}, NULL) : NIL)
+			{
+				Oid			read = (Oid) strtoul((char *) lfirst(cc), NULL, 10);
+
+				if (pg_class_aclcheck(read, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+					check_enable_rls(read, InvalidOid, true) == RLS_ENABLED)
+					known = false;
+			}
 			if (known)
 			{
-				res = dedup_query_rows(q.data, 0, NULL, NULL);
+				ViewCountArgs a = {q.data, dedup_rel_owner(relid), NIL};
+
+				known = dedup_try(view_count_body, &a, &why);
+				res = a.rows;
+			}
+			if (known)
+			{
+				rows_now = pg_strtoint64(((char **) linitial(res))[0]);
 				for (i = 0; i < list_length(cols); i++)
 					nulls_now[i] = pg_strtoint64(((char **) linitial(res))[i + 1]);
 			}
@@ -346,7 +375,7 @@ check_foreign_keys(Verify *v)
 const char *dedup_orphan_fks_sql =
 "SELECT k.oid, k.conrelid::pg_catalog.regclass::pg_catalog.text, k.conname::pg_catalog.text,"
 "       dedup._fk_orphans_sql(k.oid), k.convalidated, k.confrelid::pg_catalog.regclass::pg_catalog.text,"
-"       dedup._fk_orphans_sql(k.oid, true)"
+"       dedup._fk_orphans_sql(k.oid, true), k.conrelid, k.confrelid"
 "  FROM pg_catalog.pg_constraint k"
 " WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.conparentid OPERATOR(pg_catalog.=) 0"
 "   AND (k.conrelid OPERATOR(pg_catalog.=) ANY ($1) OR k.confrelid OPERATOR(pg_catalog.=) ANY ($1)"
@@ -387,7 +416,7 @@ check_orphans(Verify *v, List *rels)
 			if (strcmp(o[0], r[1]) == 0 && strcmp(o[1], r[2]) == 0 && o[2])
 				before_n = pg_strtoint64(o[2]);
 		}
-		orphans = try_count(r[3], &why);
+		orphans = dedup_count_orphans(r[3], (Oid) strtoul(r[7], NULL, 10), (Oid) strtoul(r[8], NULL, 10), &why);
 		if (orphans < 0)
 			add(v, "orphans", r[1], -1, psprintf("foreign key %s could not be checked: %s", quote_identifier(r[2]), why));
 		else if (orphans > 0)
@@ -420,7 +449,7 @@ check_sequences(Verify *v, List *rels)
 
 	args[0] = oid_array(rels);
 	foreach(lc, dedup_query_rows("SELECT s.seq::pg_catalog.text, s.rel::pg_catalog.regclass::pg_catalog.text, s.col,"
-								 "       q.seqincrement, pg_catalog.has_sequence_privilege(s.seq, 'SELECT')"
+								 "       q.seqincrement, pg_catalog.has_sequence_privilege(s.seq, 'SELECT'), s.rel"
 								 "  FROM dedup._table_sequences($1) s"
 								 "  JOIN pg_catalog.pg_sequence q ON q.seqrelid OPERATOR(pg_catalog.=) s.seq"
 								 " ORDER BY 1, 2, 3", 1, types, args))
@@ -443,8 +472,18 @@ check_sequences(Verify *v, List *rels)
 		state = (char **) linitial(dedup_query_rows(psprintf("SELECT last_value, is_called FROM %s", r[0]), 0, NULL, NULL));
 		last = pg_strtoint64(state[0]);
 		called = strcmp(state[1], "t") == 0;
-		edge = try_value(psprintf("SELECT %s(%s)::pg_catalog.text FROM %s", up ? "pg_catalog.max" : "pg_catalog.min",
-								  quote_identifier(r[2]), r[1]), &why);
+		{
+			Oid			rel = (Oid) strtoul(r[5], NULL, 10);
+
+			if (!dedup_may_read_all(rel))
+			{
+				add(v, "sequences", r[0], -1, psprintf("column %s.%s cannot be read by you: no SELECT privilege, or row level security applies to you",
+													   r[1], quote_identifier(r[2])));
+				continue;
+			}
+			edge = try_value_as(psprintf("SELECT %s(%s)::pg_catalog.text FROM %s", up ? "pg_catalog.max" : "pg_catalog.min",
+										 quote_identifier(r[2]), r[1]), dedup_rel_owner(rel), &why);
+		}
 		if (why)
 		{
 			add(v, "sequences", r[0], -1, psprintf("column %s.%s could not be read: %s", r[1], quote_identifier(r[2]), why));
@@ -465,7 +504,8 @@ check_sequences(Verify *v, List *rels)
 
 	/* none of the baseline's moved back */
 	if (v->baseline)
-		foreach(lc, baseline_rows(v, "SELECT s->>'s', s->>'v', s->>'i', pg_catalog.to_regclass(s->>'s') IS NOT NULL"
+		foreach(lc, baseline_rows(v, "SELECT s->>'s', s->>'v', s->>'i', pg_catalog.to_regclass(s->>'s') IS NOT NULL,"
+								  "       pg_catalog.to_regclass(s->>'s')::pg_catalog.oid"
 								  "  FROM dedup.journal j, pg_catalog.jsonb_array_elements(j.detail->'sequences') s"
 								  " WHERE j.id OPERATOR(pg_catalog.=) $1 AND s->>'v' IS NOT NULL ORDER BY 1"))
 		{
@@ -477,11 +517,36 @@ check_sequences(Verify *v, List *rels)
 				add(v, "sequences", r[0], 0, psprintf("sequence %s is gone", r[0]));
 				continue;
 			}
-			state = (char **) linitial(dedup_query_rows(psprintf("SELECT last_value, is_called, has_sequence_privilege(%s, 'SELECT') FROM %s",
-																 quote_literal_cstr(r[0]), r[0]), 0, NULL, NULL));
-			if (pg_strtoint64(state[0]) < pg_strtoint64(r[1]))
-				add(v, "sequences", r[0], 0,
-					psprintf("sequence %s moved back from %s to %s", r[0], r[1], state[0]));
+			/* asked as the caller, before reading it */
+			state = (char **) linitial(dedup_query_rows("SELECT pg_catalog.has_sequence_privilege(q.seqrelid, 'SELECT')"
+														"       AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE'),"
+														"       q.seqincrement OPERATOR(pg_catalog.>) 0"
+														"  FROM pg_catalog.pg_sequence q"
+														"  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) q.seqrelid"
+														" WHERE q.seqrelid OPERATOR(pg_catalog.=) $1",
+														1, (Oid[]) {OIDOID}, (Datum[]) {ObjectIdGetDatum((Oid) strtoul(r[4], NULL, 10))}));
+			if (strcmp(state[0], "t") != 0)
+			{
+				add(v, "sequences", r[0], -1, psprintf("you may not read sequence %s: whether it moved back since the plan is not known", r[0]));
+				continue;
+			}
+			{
+				bool		up = strcmp(state[1], "t") == 0;
+				char	  **now = (char **) linitial(dedup_query_rows(psprintf("SELECT last_value, is_called FROM %s", r[0]),
+																	   0, NULL, NULL));
+				int64		then_v = pg_strtoint64(r[1]);
+				int64		now_v = pg_strtoint64(now[0]);
+				bool		then_called = strcmp(r[2], "true") == 0;
+				bool		now_called = strcmp(now[1], "t") == 0;
+
+				/* a descending sequence moves on downwards */
+				if (up ? (now_v < then_v || (now_v == then_v && then_called && !now_called)) :
+					(now_v > then_v || (now_v == then_v && then_called && !now_called)))
+					add(v, "sequences", r[0], 0,
+						psprintf("sequence %s moved back from %s%s to %s%s: SELECT last_value, is_called FROM %s",
+								 r[0], r[1], then_called ? "" : " (not yet called)",
+								 now[0], now_called ? "" : " (not yet called)", r[0]));
+			}
 		}
 	summary(v, "sequences", before, n, "sequences", "every sequence is ahead of its column");
 }
@@ -681,6 +746,20 @@ check_backups(Verify *v)
 
 		CHECK_FOR_INTERRUPTS();
 		n++;
+
+		/*
+		 * The fingerprint is read past privileges and policies: only for a
+		 * caller who may read every row of the backup (its rows and
+		 * fingerprint are in the journal, which the caller may not read).
+		 */
+		if (pg_class_aclcheck(b->backup, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+			check_enable_rls(b->backup, InvalidOid, true) == RLS_ENABLED)
+		{
+			add(v, "backups", dedup_qualified_name(b->backup), -1,
+				psprintf("backup %s cannot be checked by you: no SELECT privilege, or row level security applies to you",
+						 dedup_qualified_name(b->backup)));
+			continue;
+		}
 		if (!dedup_backup_matches(b))
 		{
 			add(v, "backups", dedup_qualified_name(b->backup), 0,
