@@ -618,6 +618,14 @@ dedup_query_rows_as(const char *sql, Oid as, int nargs, Oid *types, Datum *value
 	return rows;
 }
 
+/* May the caller SELECT every column of relid (on the table, or column by column)? */
+static bool
+may_select_all(Oid relid)
+{
+	return pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK ||
+		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ALL) == ACLCHECK_OK;
+}
+
 /*
  * May the caller read every row of relid: SELECT on it (or on all its
  * columns), and no row level security that applies to it.
@@ -627,10 +635,7 @@ dedup_may_read_all(Oid relid)
 {
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))
 		return false;
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
-		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK)
-		return false;
-	return check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
+	return may_select_all(relid) && check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED;
 }
 
 /*
@@ -640,8 +645,7 @@ dedup_may_read_all(Oid relid)
 void
 dedup_require_read_all(Oid relid)
 {
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
-		pg_attribute_aclcheck_all(relid, GetUserId(), ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK)
+	if (!may_select_all(relid))
 		aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(get_rel_relkind(relid)), get_rel_name(relid));
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
 		ereport(ERROR,
