@@ -29,20 +29,9 @@ RESET client_min_messages;
 
 -- What every role can do, through both names: SELECT *, chosen columns,
 -- INSERT, UPDATE, DELETE and an upsert, each rolled back.
-CREATE FUNCTION pg_temp.try(r name, stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE n bigint; res text;
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE stmt;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    res := 'ok ' || n;
-    RAISE EXCEPTION 'dedup test rollback';
-  EXCEPTION WHEN OTHERS THEN
-    IF SQLERRM <> 'dedup test rollback' THEN res := 'error ' || SQLSTATE; END IF;
-  END;
-  RETURN res;
-END $$;
+\set ECHO none
+\i test/fixtures/try.sql
+\set ECHO all
 CREATE FUNCTION pg_temp.matrix() RETURNS TABLE (r name, stmt text, result text) LANGUAGE sql AS $$
 SELECT r, s, pg_temp.try(r, s)
   FROM unnest(ARRAY['anon', 'authenticated', 'service_role', 'member_user', 'postgres']::name[]) r,

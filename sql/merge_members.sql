@@ -9,20 +9,9 @@ CREATE EXTENSION dedup;
 \set ECHO none
 \i test/fixtures/demo.sql
 \set ECHO all
-CREATE FUNCTION pg_temp.try(r name, stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE n bigint; res text;
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE stmt;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    res := 'ok ' || n;
-    RAISE EXCEPTION 'dedup test rollback';
-  EXCEPTION WHEN OTHERS THEN
-    IF SQLERRM <> 'dedup test rollback' THEN res := 'error ' || SQLSTATE; END IF;
-  END;
-  RETURN res;
-END $$;
+\set ECHO none
+\i test/fixtures/try.sql
+\set ECHO all
 CREATE FUNCTION pg_temp.matrix() RETURNS TABLE (r name, stmt text, result text) LANGUAGE sql AS $$
 SELECT r, s, pg_temp.try(r, s)
   FROM unnest(ARRAY['anon', 'authenticated', 'service_role']::name[]) r,
